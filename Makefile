@@ -1,0 +1,80 @@
+# neuro-noodle: `make` builds bin/, `make check` runs every test, `make install PREFIX=...`.
+# SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS := libpng libzmq msgpack openblas zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += -Wl,--as-needed
+LDLIBS := $(PKG_LIBS) -lm
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROGRAMS := nn-cat
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
+LIB := build/libnn.a
+BINS := $(PROGRAMS:%=bin/%)
+TEST_BINS := tests/bin/test_common tests/bin/nn-mkstream
+MAN1 := $(wildcard man/man1/*.1)
+MAN5 := $(wildcard man/man5/*.5)
+MAN7 := $(wildcard man/man7/*.7)
+
+all: $(BINS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+bin/%: build/stages/%.o $(LIB)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/bin/%: build/tests/unit/%.o $(LIB)
+	@mkdir -p tests/bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/bin/nn-mkstream: build/tests/tools/nn-mkstream.o $(LIB)
+	@mkdir -p tests/bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all $(TEST_BINS)
+	bash tests/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(PREFIX)/share/man/man7)
+
+# Fuzz the stream reader with libFuzzer for FUZZ_SECONDS (not part of CI).
+FUZZ_SECONDS ?= 60
+fuzz: tests/bin/nn-mkstream
+	@mkdir -p build/fuzz/corpus
+	clang -g -O1 -std=gnu11 -Icommon -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/fuzz_reader fuzz/fuzz_reader.c $(COMMON_SRC) $(PKG_LIBS) -lm
+	bash fuzz/seed-corpus build/fuzz/corpus
+	build/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus
+
+bench: all tests/bin/nn-mkstream
+	bash bench/stream.sh
+
+clean:
+	rm -rf build bin tests/bin
+
+.PHONY: all check install fuzz bench clean
+.SECONDARY:
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,167 @@
+/* Header metadata: a MessagePack map built key by key, and MessagePack printed as JSON. */
+#include "nn.h"
+
+#include <math.h>
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nn_meta {
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    uint32_t n;
+};
+
+nn_meta *nn_meta_new(void)
+{
+    nn_meta *m = nn_xcalloc(1, sizeof *m);
+    msgpack_sbuffer_init(&m->body);
+    msgpack_packer_init(&m->pk, &m->body, msgpack_sbuffer_write);
+    return m;
+}
+
+static void key(nn_meta *m, const char *k)
+{
+    msgpack_pack_str_with_body(&m->pk, k, strlen(k));
+    m->n++;
+}
+
+void nn_meta_str(nn_meta *m, const char *k, const char *v)
+{
+    key(m, k);
+    msgpack_pack_str_with_body(&m->pk, v, strlen(v));
+}
+
+void nn_meta_int(nn_meta *m, const char *k, long long v)
+{
+    key(m, k);
+    msgpack_pack_long_long(&m->pk, v);
+}
+
+void nn_meta_double(nn_meta *m, const char *k, double v)
+{
+    key(m, k);
+    msgpack_pack_double(&m->pk, v);
+}
+
+void nn_meta_strv(nn_meta *m, const char *k, int n, char *const *v)
+{
+    key(m, k);
+    msgpack_pack_array(&m->pk, (size_t)n);
+    for (int i = 0; i < n; i++) msgpack_pack_str_with_body(&m->pk, v[i], strlen(v[i]));
+}
+
+void nn_meta_packed(nn_meta *m, const char *k, const void *packed, size_t len)
+{
+    key(m, k);
+    if (len) msgpack_sbuffer_write(&m->body, packed, len);
+    else msgpack_pack_map(&m->pk, 0);
+}
+
+void nn_meta_provenance(nn_meta *m, int argc, char **argv, const nn_header *input)
+{
+    nn_meta_str(m, "program", nn_prog);
+    nn_meta_str(m, "version", NN_VERSION);
+    nn_meta_strv(m, "argv", argc, argv);
+    if (input) nn_meta_packed(m, "input", input->meta, input->meta_len);
+}
+
+void nn_meta_finish(nn_meta *m, nn_header *h)
+{
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, m->n);
+    msgpack_sbuffer_write(&out, m->body.data ? m->body.data : "", m->body.size);
+    free(h->meta);
+    h->meta = nn_xmalloc(out.size);
+    memcpy(h->meta, out.data, out.size);
+    h->meta_len = out.size;
+    msgpack_sbuffer_destroy(&out);
+    msgpack_sbuffer_destroy(&m->body);
+    free(m);
+}
+
+void nn_json_string(FILE *out, const char *s, size_t len)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+        else if (c == '\n') fputs("\\n", out);
+        else if (c == '\t') fputs("\\t", out);
+        else if (c < 0x20 || c == 0x7f) fprintf(out, "\\u%04x", c);
+        else fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* JSON has no NaN or infinity: they print as null. */
+void nn_json_number(FILE *out, double v)
+{
+    if (isfinite(v)) fprintf(out, "%.9g", v);
+    else fputs("null", out);
+}
+
+static void json_object(FILE *out, const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: fputs("null", out); break;
+    case MSGPACK_OBJECT_BOOLEAN: fputs(o->via.boolean ? "true" : "false", out); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: fprintf(out, "%llu", (unsigned long long)o->via.u64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: fprintf(out, "%lld", (long long)o->via.i64); break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (isfinite(o->via.f64)) fprintf(out, "%.17g", o->via.f64);
+        else fputs("null", out);
+        break;
+    case MSGPACK_OBJECT_STR: nn_json_string(out, o->via.str.ptr, o->via.str.size); break;
+    case MSGPACK_OBJECT_BIN: fprintf(out, "{\"bin\":%u}", o->via.bin.size); break;
+    case MSGPACK_OBJECT_EXT: fprintf(out, "{\"ext\":%d,\"size\":%u}", o->via.ext.type, o->via.ext.size); break;
+    case MSGPACK_OBJECT_ARRAY:
+        fputc('[', out);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            if (i) fputc(',', out);
+            json_object(out, &o->via.array.ptr[i]);
+        }
+        fputc(']', out);
+        break;
+    case MSGPACK_OBJECT_MAP:
+        fputc('{', out);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (i) fputc(',', out);
+            if (k->type == MSGPACK_OBJECT_STR) json_object(out, k);
+            else {
+                /* JSON keys are strings: print a non-string key as the JSON of it, quoted. */
+                char *text = NULL;
+                size_t len = 0;
+                FILE *mem = open_memstream(&text, &len);
+                json_object(mem, k);
+                fclose(mem);
+                nn_json_string(out, text, len);
+                free(text);
+            }
+            fputc(':', out);
+            json_object(out, &o->via.map.ptr[i].val);
+        }
+        fputc('}', out);
+        break;
+    }
+}
+
+int nn_json_packed(FILE *out, const void *packed, size_t len)
+{
+    if (!len) {
+        fputs("{}", out);
+        return 0;
+    }
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    int rc = msgpack_unpack_next(&up, packed, len, &off) == MSGPACK_UNPACK_SUCCESS ? 0 : -1;
+    if (rc == 0) json_object(out, &up.data);
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}

@@ -1,0 +1,223 @@
+/* neuro-noodle common library: the tensor stream format and what every stage shares.
+ * The stream format itself is specified in man/man5/nn-stream.5; keep the two in step. */
+#ifndef NN_H
+#define NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NN_VERSION "0.1.0"
+#define NN_STREAM_VERSION 1
+#define NN_MAX_DIMS 8
+#define NN_MAX_HEADER_BYTES (1u << 20)       /* a header frame larger than this is refused */
+#define NN_MAX_RECORD_BYTES (1u << 30)       /* tensor bytes per record */
+#define NN_MAX_NAME_BYTES 65535u             /* id, label or group */
+#define NN_KIND_MAX 63
+
+/* ---- messages and exit codes (msg.c) ---- */
+enum { NN_EXIT_OK = 0, NN_EXIT_FAIL = 1, NN_EXIT_USAGE = 2 };
+
+extern const char *nn_prog;                       /* set by nn_init from argv[0] */
+void nn_init(const char *argv0);                  /* names the program, sets up signals */
+void nn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void nn_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Cleanup hooks run by nn_die and on SIGINT/SIGTERM (e.g. unlinking temporary files). */
+void nn_at_fail(void (*fn)(void *), void *arg);
+void nn_cancel_at_fail(void (*fn)(void *), void *arg);
+void *nn_xmalloc(size_t n);
+void *nn_xcalloc(size_t n, size_t size);
+void *nn_xrealloc(void *p, size_t n);
+char *nn_xstrdup(const char *s);
+
+/* ---- output files written atomically (atomic.c) ----
+ * A regular file (or a new one) is written under a temporary name in the same directory and
+ * renamed into place on commit, so a killed stage never leaves a half-written file that looks
+ * whole; a device or FIFO is written directly. */
+typedef struct {
+    char *path, *tmp;     /* tmp is NULL when writing directly */
+    int fd;
+} nn_atomic;
+int nn_atomic_open(nn_atomic *a, const char *path, char *err, size_t errlen);
+int nn_atomic_commit(nn_atomic *a, char *err, size_t errlen);
+void nn_atomic_abort(nn_atomic *a);
+/* write(2) all of buf, retrying on EINTR and short writes; 0 or -1 with errno set. */
+int nn_write_all(int fd, const void *buf, size_t n);
+
+/* ---- option parsing (opts.c) ---- */
+typedef struct {
+    const char *name;     /* long name, without the leading "--" */
+    char short_name;      /* 0 if none */
+    int nargs;            /* 0, 1 or 2 arguments */
+    const char *argname;  /* for help text, e.g. "N" or "FORMAT FILE" */
+    const char *help;
+} nn_opt;
+
+typedef struct {
+    const nn_opt *opts;
+    const char *usage;    /* one line: "nn-cat [OPTION]... [FILE]..." */
+    int argc, i;
+    char **argv;
+    int only_positional;  /* after "--" */
+    const char *arg[2];   /* the option's arguments, when it takes some */
+    char **pos;           /* positional arguments, in order */
+    int npos;
+} nn_opt_parser;
+
+void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, int argc, char **argv);
+/* Returns the index of the next option in opts, or -1 when done. Unknown options and missing
+ * arguments are usage errors (exit 2). */
+int nn_opt_next(nn_opt_parser *p);
+void nn_opt_free(nn_opt_parser *p);
+void nn_opt_help(const nn_opt_parser *p, const char *summary, FILE *out);
+_Noreturn void nn_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+long long nn_parse_int(const char *opt, const char *s, long long min, long long max);
+double nn_parse_double(const char *opt, const char *s, double min, double max);
+_Noreturn void nn_print_version(void);
+/* Closes stdout and exits 1 with a message if anything written to it failed. */
+void nn_close_stdout(void);
+
+/* ---- deterministic RNG (rng.c): xoshiro256** seeded through splitmix64 ---- */
+typedef struct {
+    uint64_t s[4];
+    double spare;         /* second normal deviate of a Box-Muller pair */
+    int has_spare;
+} nn_rng;
+
+void nn_rng_seed(nn_rng *r, uint64_t seed);
+uint64_t nn_rng_u64(nn_rng *r);
+uint64_t nn_rng_below(nn_rng *r, uint64_t n);  /* uniform in [0, n), unbiased; n > 0 */
+double nn_rng_uniform(nn_rng *r);              /* [0, 1), 53 bits */
+double nn_rng_normal(nn_rng *r);               /* standard normal */
+void nn_rng_shuffle(nn_rng *r, size_t *v, size_t n);
+
+/* ---- progress line (progress.c) ---- */
+extern int nn_progress_forced;  /* set by --progress */
+typedef struct {
+    const char *what;
+    uint64_t total;       /* 0 if unknown */
+    double start, last;
+    int active;
+    int tty;
+} nn_progress;
+
+void nn_progress_start(nn_progress *p, const char *what, uint64_t total);
+void nn_progress_update(nn_progress *p, uint64_t done);
+void nn_progress_end(nn_progress *p, uint64_t done);
+double nn_now(void);
+
+/* ---- the stream (stream.c) ---- */
+typedef enum { NN_U8 = 0, NN_F32 = 1 } nn_dtype;
+
+typedef struct {
+    int version;
+    char kind[NN_KIND_MAX + 1];
+    nn_dtype dtype;
+    int ndim;
+    uint32_t shape[NN_MAX_DIMS];
+    size_t count;           /* values per record: the product of shape */
+    size_t nbytes;          /* tensor bytes per record */
+    unsigned char *meta;    /* a packed MessagePack map (owned; NULL means empty) */
+    size_t meta_len;
+} nn_header;
+
+/* A record as read: everything is owned by the reader and valid until its next call. */
+typedef struct {
+    const char *id, *label, *group;      /* NUL-terminated */
+    size_t id_len, label_len, group_len;
+    union {                              /* nbytes of tensor data, aligned for any type */
+        const void *data;
+        const float *f32;
+        const uint8_t *u8;
+    };
+    size_t nbytes;
+} nn_record;
+
+const char *nn_dtype_name(nn_dtype d);
+size_t nn_dtype_size(nn_dtype d);
+/* Fills dtype, shape, count and nbytes; returns 0, or -1 with a reason in err. */
+int nn_header_set(nn_header *h, const char *kind, nn_dtype dtype, int ndim,
+                  const uint32_t *shape, char *err, size_t errlen);
+void nn_header_copy(nn_header *dst, const nn_header *src);
+void nn_header_free(nn_header *h);
+/* "28x28x1" */
+void nn_shape_str(const nn_header *h, char *buf, size_t n);
+/* 0 if kind, dtype and shape agree; otherwise -1 and a reason in err. */
+int nn_header_compatible(const nn_header *a, const nn_header *b, char *err, size_t errlen);
+
+typedef struct nn_reader nn_reader;
+/* spec: a path or "-" for stdin. NULL on failure with a reason in err. */
+nn_reader *nn_reader_open(const char *spec, char *err, size_t errlen);
+nn_reader *nn_reader_fd(int fd, const char *name);
+nn_reader *nn_reader_mem(const void *data, size_t size, const char *name);
+/* Reads the next stream's header: 1 read, 0 clean end of input, -1 error. */
+int nn_read_header(nn_reader *r, nn_header *h);
+/* Reads the next record: 1 read, 0 the trailer was read and agrees, -1 error. */
+int nn_read_record(nn_reader *r, nn_record *rec);
+/* After the trailer: 0 if the input ends there, -1 (error set) if anything follows. */
+int nn_read_end(nn_reader *r);
+const char *nn_reader_error(const nn_reader *r);   /* "NAME: record 17: what is wrong" */
+const char *nn_reader_name(const nn_reader *r);
+uint64_t nn_reader_records(const nn_reader *r);    /* records read in the current stream */
+void nn_reader_close(nn_reader *r);
+/* Convenience for stages: open, read the header, die with the reader's message on error. */
+nn_reader *nn_open_stream(const char *spec, nn_header *h);
+int nn_next_record(nn_reader *r, nn_record *rec);   /* dies on error */
+
+typedef struct nn_writer nn_writer;
+/* spec: a path (written to a temporary file, renamed into place by a successful close) or
+ * "-" for stdout. NULL on failure with a reason in err. */
+nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen);
+nn_writer *nn_writer_fd(int fd, const char *name);
+int nn_write_header(nn_writer *w, const nn_header *h);
+int nn_write_record(nn_writer *w, const char *id, const char *label, const char *group,
+                    const void *data);
+/* Writes the trailer, flushes and commits (renames) the output; 0 or -1 with error set. */
+int nn_writer_close(nn_writer *w);
+/* Drops the output: a temporary file is removed, nothing is renamed. */
+void nn_writer_abort(nn_writer *w);
+const char *nn_writer_error(const nn_writer *w);
+uint64_t nn_writer_records(const nn_writer *w);
+/* Convenience for stages: open or die. */
+nn_writer *nn_create_stream(const char *spec, const nn_header *h);
+void nn_put_record(nn_writer *w, const char *id, const char *label, const char *group,
+                   const void *data);
+void nn_finish_stream(nn_writer *w);
+
+/* ---- header metadata (meta.c): building a MessagePack map, and printing one as JSON ---- */
+typedef struct nn_meta nn_meta;
+nn_meta *nn_meta_new(void);
+void nn_meta_str(nn_meta *m, const char *key, const char *value);
+void nn_meta_int(nn_meta *m, const char *key, long long value);
+void nn_meta_double(nn_meta *m, const char *key, double value);
+void nn_meta_strv(nn_meta *m, const char *key, int n, char *const *values);
+void nn_meta_packed(nn_meta *m, const char *key, const void *packed, size_t len);
+/* Replaces h->meta with the map built so far and frees m. */
+void nn_meta_finish(nn_meta *m, nn_header *h);
+/* Standard provenance: {"program", "version", "argv", "input": <input meta>}. */
+void nn_meta_provenance(nn_meta *m, int argc, char **argv, const nn_header *input);
+/* Writes packed MessagePack as JSON (bin as {"bin": N}); -1 if it is not valid msgpack. */
+int nn_json_packed(FILE *out, const void *packed, size_t len);
+void nn_json_string(FILE *out, const char *s, size_t len);
+void nn_json_number(FILE *out, double v);
+
+/* ---- NumPy .npy output (npy.c), written atomically with the count filled in at the end ---- */
+typedef struct nn_npy nn_npy;
+nn_npy *nn_npy_create(const char *path, const nn_header *h, char *err, size_t errlen);
+int nn_npy_append(nn_npy *n, const void *data);
+int nn_npy_close(nn_npy *n, char *err, size_t errlen);
+void nn_npy_abort(nn_npy *n);
+
+/* ---- a string-keyed counter (strcount.c) ---- */
+typedef struct {
+    char **keys;
+    uint64_t *counts;
+    size_t n, cap;        /* entries, slots (a power of two) */
+    size_t *order;        /* insertion order: indices into keys */
+} nn_strcount;
+void nn_strcount_add(nn_strcount *c, const char *key, uint64_t by);
+uint64_t nn_strcount_get(const nn_strcount *c, const char *key);
+void nn_strcount_free(nn_strcount *c);
+
+#endif
