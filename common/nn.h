@@ -157,6 +157,8 @@ int nn_read_header(nn_reader *r, nn_header *h);
 int nn_read_record(nn_reader *r, nn_record *rec);
 /* After the trailer: 0 if the input ends there, -1 (error set) if anything follows. */
 int nn_read_end(nn_reader *r);
+/* Limits each read(2) to n bytes (0: no limit); the tests read a pipe one byte at a time. */
+void nn_reader_max_read(nn_reader *r, size_t n);
 const char *nn_reader_error(const nn_reader *r);   /* "NAME: record 17: what is wrong" */
 const char *nn_reader_name(const nn_reader *r);
 uint64_t nn_reader_records(const nn_reader *r);    /* records read in the current stream */

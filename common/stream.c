@@ -33,6 +33,7 @@ struct nn_reader {
     size_t memlen, mempos;
     unsigned char *buf;
     size_t cap, beg, end;             /* unread bytes are buf[beg, end) */
+    size_t max_read;                  /* 0, or a limit on each read (tests) */
     int eof;
     int state;
     uint64_t nrec, nstreams;
@@ -176,6 +177,7 @@ void nn_reader_close(nn_reader *r)
     free(r);
 }
 
+void nn_reader_max_read(nn_reader *r, size_t n) { r->max_read = n; }
 const char *nn_reader_error(const nn_reader *r) { return r->err; }
 const char *nn_reader_name(const nn_reader *r) { return r->name; }
 uint64_t nn_reader_records(const nn_reader *r) { return r->nrec; }
@@ -214,7 +216,9 @@ static int fill(nn_reader *r, size_t need)
             r->cap = need > 2 * r->cap ? need : 2 * r->cap;
             r->buf = nn_xrealloc(r->buf, r->cap);
         }
-        ssize_t k = source_read(r, r->buf + r->end, r->cap - r->end);
+        size_t want = r->cap - r->end;
+        if (r->max_read && want > r->max_read) want = r->max_read;
+        ssize_t k = source_read(r, r->buf + r->end, want);
         if (k < 0) {
             if (errno == EINTR) continue;
             return fail(r, "read error: %s", strerror(errno));
