@@ -24,7 +24,7 @@ static void rehash(nn_strcount *c)
     c->cap = old.cap ? 2 * old.cap : 16;
     c->keys = nn_xcalloc(c->cap, sizeof *c->keys);
     c->counts = nn_xcalloc(c->cap, sizeof *c->counts);
-    c->order = nn_xrealloc(old.order, c->cap * sizeof *c->order);
+    c->order = nn_xmalloc(c->cap * sizeof *c->order);
     for (size_t k = 0; k < c->n; k++) {
         size_t i = slot(c, old.keys[old.order[k]]);
         c->keys[i] = old.keys[old.order[k]];
@@ -33,6 +33,7 @@ static void rehash(nn_strcount *c)
     }
     free(old.keys);
     free(old.counts);
+    free(old.order);
 }
 
 void nn_strcount_add(nn_strcount *c, const char *key, uint64_t by)

@@ -281,6 +281,8 @@ static int scan_object(nn_reader *r, size_t off, size_t limit, size_t *size)
         pos += head + body;
         if (pos > off + limit) return -3;
     }
+    int rc = fill(r, pos);          /* the last object's body */
+    if (rc <= 0) return rc;
     *size = pos - off;
     return 1;
 }
