@@ -48,6 +48,9 @@ tests/bin/nn-mkstream: build/tests/tools/nn-mkstream.o $(LIB)
 	@mkdir -p tests/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+deps:
+	bash .ci/install-deps
+
 check: all $(TEST_BINS)
 	bash tests/run
 
@@ -75,6 +78,7 @@ bench: all tests/bin/nn-mkstream
 clean:
 	rm -rf build bin tests/bin
 
-.PHONY: all check install fuzz bench clean
+# deps runs first when given with other goals, as in `make deps all`.
+.PHONY: deps all check install fuzz bench clean
 .SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)

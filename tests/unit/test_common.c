@@ -222,9 +222,11 @@ static void test_round_trip_pipe_bytewise(void)
         pid_t pid = fork();
         if (pid == 0) {
             close(fds[0]);
-            for (size_t i = 0; i < n; i++)
-                if (write(fds[1], bytes + i, 1) != 1) _exit(1);
-            _exit(0);
+            int ok = 1;
+            for (size_t i = 0; i < n && ok; i++) ok = write(fds[1], bytes + i, 1) == 1;
+            free(bytes);               /* valgrind checks the child too */
+            fixture_free(&f);
+            _exit(ok ? 0 : 1);
         }
         close(fds[1]);
         nn_reader *rd = nn_reader_fd(fds[0], "pipe");
