@@ -83,12 +83,32 @@ void nn_meta_finish(nn_meta *m, nn_header *h)
     free(m);
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid. */
+static size_t utf8_length(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    uint32_t cp = s[0] & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) cp = cp << 6 | (s[i] & 0x3f);
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+/* Invalid UTF-8 becomes U+FFFD, so the output is always valid JSON. */
 void nn_json_string(FILE *out, const char *s, size_t len)
 {
     fputc('"', out);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+        if (c >= 0x80) {
+            size_t k = utf8_length((const unsigned char *)s + i, len - i);
+            if (k) fwrite(s + i, 1, k, out), i += k - 1;
+            else fputs("\\ufffd", out);
+        } else if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
         else if (c == '\n') fputs("\\n", out);
         else if (c == '\t') fputs("\\t", out);
         else if (c < 0x20 || c == 0x7f) fprintf(out, "\\u%04x", c);

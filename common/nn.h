@@ -162,6 +162,7 @@ void nn_reader_max_read(nn_reader *r, size_t n);
 const char *nn_reader_error(const nn_reader *r);   /* "NAME: record 17: what is wrong" */
 const char *nn_reader_name(const nn_reader *r);
 uint64_t nn_reader_records(const nn_reader *r);    /* records read in the current stream */
+uint64_t nn_reader_streams(const nn_reader *r);    /* headers read so far */
 void nn_reader_close(nn_reader *r);
 /* Convenience for stages: open, read the header, die with the reader's message on error. */
 nn_reader *nn_open_stream(const char *spec, nn_header *h);
@@ -169,7 +170,7 @@ int nn_next_record(nn_reader *r, nn_record *rec);   /* dies on error */
 
 typedef struct nn_writer nn_writer;
 /* spec: a path (written to a temporary file, renamed into place by a successful close) or
- * "-" for stdout. NULL on failure with a reason in err. */
+ * "-" for stdout (named "stdout" in messages). NULL on failure with a reason in err. */
 nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen);
 nn_writer *nn_writer_fd(int fd, const char *name);
 int nn_write_header(nn_writer *w, const nn_header *h);

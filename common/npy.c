@@ -47,6 +47,13 @@ nn_npy *nn_npy_create(const char *path, const nn_header *h, char *err, size_t er
         free(n);
         return NULL;
     }
+    if (!n->file.tmp) {
+        snprintf(err, errlen, "%s: .npy output needs a regular file (its header is rewritten "
+                 "at the end)", path);
+        nn_atomic_abort(&n->file);
+        free(n);
+        return NULL;
+    }
     nn_header_copy(&n->hdr, h);
     n->cap = 1u << 18;
     n->buf = nn_xmalloc(n->cap);

@@ -181,10 +181,20 @@ void nn_reader_max_read(nn_reader *r, size_t n) { r->max_read = n; }
 const char *nn_reader_error(const nn_reader *r) { return r->err; }
 const char *nn_reader_name(const nn_reader *r) { return r->name; }
 uint64_t nn_reader_records(const nn_reader *r) { return r->nrec; }
+uint64_t nn_reader_streams(const nn_reader *r) { return r->nstreams; }
+
+/* The stream being read, counting from 1, when the input holds several. */
+static uint64_t current_stream(const nn_reader *r)
+{
+    return r->state == IN_RECORDS ? r->nstreams : r->nstreams + 1;
+}
 
 __attribute__((format(printf, 2, 3))) static int fail(nn_reader *r, const char *fmt, ...)
 {
     int n = snprintf(r->err, sizeof r->err, "%s: ", r->name);
+    if (current_stream(r) > 1)
+        n += snprintf(r->err + n, sizeof r->err - (size_t)n, "stream %llu: ",
+                      (unsigned long long)current_stream(r));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
@@ -410,9 +420,6 @@ int nn_read_header(nn_reader *r, nn_header *h)
         if (r->nstreams == 0) return fail(r, "empty input: not an nn-stream");
         return 0;
     }
-    char where[32] = "";
-    if (r->nstreams > 0)
-        snprintf(where, sizeof where, "stream %llu: ", (unsigned long long)r->nstreams + 1);
     rc = fill(r, MAGIC_LEN);
     if (rc < 0) return -1;
     const unsigned char *p = r->buf + r->beg;
@@ -420,13 +427,13 @@ int nn_read_header(nn_reader *r, nn_header *h)
     int magic_ok = (p[0] & 0xf0) == 0x80 && (p[0] & 0x0f) > 0 &&
                    memcmp(p + 1, MAGIC_KEY, have - 1) == 0;
     if (!magic_ok)
-        return fail(r, "%snot an nn-stream (bad magic: no header map starting with key "
-                       "'nn-stream')", where);
-    if (rc == 0) return fail(r, "%sheader: truncated", where);
+        return fail(r, "not an nn-stream (bad magic: no header map starting with key "
+                       "'nn-stream')");
+    if (rc == 0) return fail(r, "header: truncated");
     msgpack_unpacked up;
     size_t size;
     rc = decode_frame(r, NN_MAX_HEADER_BYTES, "header", &up, &size);
-    if (rc == 0) return fail(r, "%sheader: truncated", where);
+    if (rc == 0) return fail(r, "header: truncated");
     if (rc < 0) return -1;
     rc = parse_header(r, &up.data, &r->hdr);
     msgpack_unpacked_destroy(&up);
@@ -618,7 +625,7 @@ nn_writer *nn_writer_fd(int fd, const char *name) { return writer_new(fd, name);
 
 nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen)
 {
-    if (strcmp(spec, "-") == 0) return writer_new(STDOUT_FILENO, "-");
+    if (strcmp(spec, "-") == 0) return writer_new(STDOUT_FILENO, "stdout");
     if (strncmp(spec, "zmq:", 4) == 0) {
         snprintf(err, errlen, "%s: ZeroMQ endpoints are not supported yet", spec);
         return NULL;

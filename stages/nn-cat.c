@@ -20,7 +20,8 @@ static const nn_opt OPTS[] = {
     [O_HEAD] = {"head", 'n', 1, "N", "stop after N records (after filtering)"},
     [O_FILTER] = {"filter", 'f', 1, "FIELD=VALUE",
                   "keep records whose id, label or group is VALUE; repeatable"},
-    [O_TO] = {"to", 0, 2, "npy FILE", "write FILE.npy and FILE.tsv (id, label, group)"},
+    [O_TO] = {"to", 0, 2, "npy FILE",
+              "write the tensors to FILE (.npy) and id, label, group to a .tsv beside it"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "show progress on stderr even if not a terminal"},
     [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
     [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
@@ -256,11 +257,15 @@ static void sink_close(sink *s)
     case MODE_STREAM: nn_finish_stream(s->stream); break;
     case MODE_INFO: print_info(s); /* fall through */
     case MODE_JSON: nn_close_stdout(); break;
-    case MODE_NPY:
-        if (fclose(s->tsv) != 0) nn_die("%s: write error: %s", s->tsv_file.path, strerror(errno));
-        if (nn_npy_close(s->npy, err, sizeof err) != 0) nn_die("%s", err);
+    case MODE_NPY: {
+        /* The .tsv is committed first: the .npy, the file users load, appears last. */
+        int failed = ferror(s->tsv);
+        if (fclose(s->tsv) != 0 || failed)
+            nn_die("%s: write error: %s", s->tsv_file.path, strerror(errno ? errno : EIO));
         if (nn_atomic_commit(&s->tsv_file, err, sizeof err) != 0) nn_die("%s", err);
+        if (nn_npy_close(s->npy, err, sizeof err) != 0) nn_die("%s", err);
         break;
+    }
     }
     nn_strcount_free(&s->labels);
     nn_strcount_free(&s->groups);
@@ -270,10 +275,12 @@ static void sink_close(sink *s)
 static void check_compatible(const nn_header *first, const char *first_name, nn_reader *r,
                              const nn_header *h)
 {
-    char why[300];
-    if (nn_header_compatible(first, h, why, sizeof why) != 0)
-        nn_die("%s: header: %s of %s (streams to concatenate must agree)", nn_reader_name(r),
-               why, first_name);
+    char why[300], where[40] = "";
+    if (nn_header_compatible(first, h, why, sizeof why) == 0) return;
+    if (nn_reader_streams(r) > 1)
+        snprintf(where, sizeof where, "stream %llu: ", (unsigned long long)nn_reader_streams(r));
+    nn_die("%s: %sheader: %s of %s (streams to concatenate must agree)", nn_reader_name(r), where,
+           why, first_name);
 }
 
 /* Copies every stream of one input (its first header already read) into the sink; returns 1
@@ -284,9 +291,10 @@ static int copy_input(sink *s, nn_reader *r, const nn_header *first, const char 
     const options *o = s->o;
     nn_record rec;
     nn_header next = {0};
-    int done = o->head >= 0 && s->records >= (uint64_t)o->head;
-    while (!done) {
+    int done = 0;
+    while (1) {
         s->streams++;
+        done = o->head >= 0 && s->records >= (uint64_t)o->head;
         while (!done && nn_next_record(r, &rec) > 0) {
             if (keep(o, &rec)) sink_put(s, &rec);
             done = o->head >= 0 && s->records >= (uint64_t)o->head;
@@ -309,7 +317,8 @@ int main(int argc, char **argv)
     nn_opt_parser p;
     parse_options(&o, &p, argc, argv);
 
-    /* All headers are read before any record is written, so a mismatch loses nothing. */
+    /* Every input's first header is read before any record is written, so a mismatch between
+     * inputs loses nothing. */
     nn_reader **in = nn_xcalloc((size_t)o.ninputs, sizeof *in);
     nn_header *hdr = nn_xcalloc((size_t)o.ninputs, sizeof *hdr);
     for (int i = 0; i < o.ninputs; i++) {

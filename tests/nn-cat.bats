@@ -114,7 +114,7 @@ labels:   2
     cat a.nns b.nns > ab.nns
     run nn-cat --info ab.nns
     assert_failure 1
-    assert_output "nn-cat: ab.nns: header: shape 3 differs from 2x2 of ab.nns (streams to concatenate must agree)"
+    assert_output "nn-cat: ab.nns: stream 2: header: shape 3 differs from 2x2 of ab.nns (streams to concatenate must agree)"
 }
 
 @test "--head N keeps the first N records and ends the stream properly" {
@@ -215,6 +215,34 @@ r0002	a\tb	g\\1'
     run nn-cat --to npy out.npy truncated.nns
     assert_failure 1
     [ "$(ls -A | sort | tr '\n' ' ')" = "good.nns truncated.nns " ]
+    run nn-cat --to npy /dev/null good.nns
+    assert_failure 1
+    assert_output "nn-cat: /dev/null: .npy output needs a regular file (its header is rewritten at the end)"
+    [ ! -e /dev/null.tsv ]
+}
+
+@test "records in the second stream of an input are named by stream" {
+    nn-mkstream -n 2 > a.nns
+    nn-mkstream -n 20 > b.nns
+    cat a.nns b.nns | head -c 500 > ab.nns
+    run nn-cat --info ab.nns
+    assert_failure 1
+    assert_output --regexp "^nn-cat: ab.nns: stream 2: record [0-9]+: truncated"
+}
+
+@test "ids that are not valid UTF-8 still give valid JSON" {
+    py=$(python_with_msgpack) || skip "no python3 with msgpack"
+    # The id is the raw bytes ff c3 a9: one invalid byte, then a valid "é".
+    "$py" -c "
+import msgpack, sys
+out = sys.stdout.buffer
+out.write(msgpack.packb({'nn-stream': 1, 'kind': 'x', 'dtype': 'u8', 'shape': [1]}))
+out.write(bytes([0x94, 0xa3, 0xff, 0xc3, 0xa9]) + msgpack.packb('caf' + chr(0xe9)) + msgpack.packb('') + msgpack.packb(bytes(1)))
+out.write(msgpack.packb({'records': 1}))" > s.nns
+    run nn-cat --json s.nns
+    assert_success
+    run "$py" -c "import json, sys; r = json.loads(sys.stdin.read()); print([hex(ord(c)) for c in r['id']], r['label'] == 'caf' + chr(0xe9))" <<< "$output"
+    assert_output "['0xfffd', '0xe9'] True"
 }
 
 @test "a truncated stream passed through the pipe stays an error downstream" {
@@ -233,13 +261,13 @@ r0002	a\tb	g\\1'
     assert_output "nn-cat: /dev/full: write error: No space left on device"
     run bash -c 'nn-cat a.nns > /dev/full'
     assert_failure 1
-    assert_output "nn-cat: -: write error: No space left on device"
+    assert_output "nn-cat: stdout: write error: No space left on device"
     run bash -c 'nn-cat --json a.nns > /dev/full'
     assert_failure 1
     assert_output "nn-cat: stdout: write error: No space left on device"
     mk -n 20000 --shape 784 > big.nns
     run bash -c 'nn-cat big.nns | head -c 10 > /dev/null; echo "status ${PIPESTATUS[0]}"'
-    assert_line "nn-cat: -: write error: Broken pipe"
+    assert_line "nn-cat: stdout: write error: Broken pipe"
     assert_line "status 1"
 }
 
