@@ -8,12 +8,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += -Wl,--as-needed
+override CFLAGS += -std=gnu11 -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
+override LDFLAGS += -Wl,--as-needed
 LDLIBS := $(PKG_LIBS) -lm
 ifeq ($(SANITIZE),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 PROGRAMS := nn-cat
