@@ -574,7 +574,11 @@ int nn_read_end(nn_reader *r)
 {
     int rc = fill(r, 1);
     if (rc < 0) return -1;
-    if (rc > 0) return fail(r, "unexpected data after the trailer");
+    if (rc > 0) {
+        /* Not fail(): the data does not belong to a next stream of ours. */
+        snprintf(r->err, sizeof r->err, "%s: unexpected data after the trailer", r->name);
+        return -1;
+    }
     return 0;
 }
 
