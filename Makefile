@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libpng libzmq msgpack openblas zlib
+PKGS := libpng libzmq msgpack openblas zlib libjpeg
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
@@ -16,12 +16,12 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS := nn-cat
+PROGRAMS := nn-cat nn-ingest
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a
 BINS := $(PROGRAMS:%=bin/%)
-TEST_BINS := tests/bin/test_common tests/bin/nn-mkstream
+TEST_BINS := tests/bin/test_common tests/bin/nn-mkstream tests/bin/nn-mkimage
 MAN1 := $(wildcard man/man1/*.1)
 MAN5 := $(wildcard man/man5/*.5)
 MAN7 := $(wildcard man/man7/*.7)
@@ -44,7 +44,7 @@ tests/bin/%: build/tests/unit/%.o $(LIB)
 	@mkdir -p tests/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests/bin/nn-mkstream: build/tests/tools/nn-mkstream.o $(LIB)
+tests/bin/nn-%: build/tests/tools/nn-%.o $(LIB)
 	@mkdir -p tests/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

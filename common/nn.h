@@ -212,6 +212,31 @@ int nn_npy_append(nn_npy *n, const void *data);
 int nn_npy_close(nn_npy *n, char *err, size_t errlen);
 void nn_npy_abort(nn_npy *n);
 
+/* ---- images (image.c, resize.c) and IDX files (idx.c) ---- */
+typedef struct {
+    int w, h, c;          /* c: 1 (gray) or 3 (RGB) */
+    float *px;            /* h x w x c, row-major, values in [0, 1] */
+} nn_image;
+/* Loads a PNG or JPEG (by content) with `channels` channels; -1 with the decoder's reason. */
+int nn_image_load(const char *path, int channels, nn_image *img, char *err, size_t errlen);
+void nn_image_free(nn_image *img);
+/* Keeps the box (x, y, w, h); -1 if it does not lie inside the image. */
+int nn_image_crop(nn_image *img, int x, int y, int w, int h);
+/* Area averaging along an axis that shrinks, bilinear along one that grows. */
+void nn_image_resize(nn_image *img, int w, int h);
+
+typedef struct {
+    void *file;           /* gzFile */
+    char *path;
+    int ndim;
+    uint32_t dims[4];
+    uint64_t count, next; /* items in the file, items read */
+    size_t item_bytes;
+} nn_idx;
+int nn_idx_open(nn_idx *x, const char *path, char *err, size_t errlen);
+int nn_idx_read(nn_idx *x, void *item, char *err, size_t errlen);
+void nn_idx_close(nn_idx *x);
+
 /* ---- a string-keyed counter (strcount.c) ---- */
 typedef struct {
     char **keys;
