@@ -33,8 +33,9 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     run values <(nn-ingest g.png --size 2x2)
     # (0+1+4+5)/4/255, (2+3+6+7)/4/255, (8+9+12+13)/4/255, (10+11+14+15)/4/255
     assert_output "0.00980392192,0.0176470596,0.0411764719,0.0490196086"
-    run values <(nn-ingest g.png --size 2x2 --dtype u8)
-    assert_output "3,5,11,13"
+    nn-mkimage png g2.png 4x4 gray 8 0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30
+    run values <(nn-ingest g2.png --size 2x2 --dtype u8)
+    assert_output "5,9,21,25"
 }
 
 @test "area averaging over fractional pixels: 3 to 2 weighs the middle pixel half to each" {
