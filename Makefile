@@ -16,7 +16,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS := nn-cat nn-ingest
+PROGRAMS := nn-cat nn-ingest nn-split
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a
