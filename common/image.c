@@ -18,20 +18,27 @@ void nn_image_free(nn_image *img)
     img->px = NULL;
 }
 
-/* Converts rows of 8- or 16-bit samples with src_c channels to img (img->c channels). */
+/* Converts rows of 8- or 16-bit samples with src_c channels to img (img->c channels). Values
+ * are divided by the maximum, not multiplied by its inverse: 51/255 is exactly 0.2f. */
 static void to_float(nn_image *img, const unsigned char *raw, size_t stride, int src_c, int bits)
 {
-    const float max = bits == 16 ? 65535.0f : 255.0f;   /* divided, not multiplied by 1/max:
-                                                             exact for 51/255 = 0.2f */
+    static float lut[256];
+    if (lut[255] == 0)
+        for (int i = 0; i < 256; i++) lut[i] = (float)i / 255.0f;
     img->px = nn_xmalloc((size_t)img->w * (size_t)img->h * (size_t)img->c * sizeof(float));
     float *out = img->px;
+    size_t w = (size_t)img->w;
     for (int y = 0; y < img->h; y++) {
         const unsigned char *row = raw + (size_t)y * stride;
-        for (int x = 0; x < img->w; x++) {
+        if (bits == 8 && src_c == 1 && img->c == 1) {    /* the common case: 8-bit gray */
+            for (size_t x = 0; x < w; x++) *out++ = lut[row[x]];
+            continue;
+        }
+        for (size_t x = 0; x < w; x++) {
             float v[3];
             for (int k = 0; k < src_c; k++) {
-                size_t i = (size_t)x * (size_t)src_c + (size_t)k;
-                v[k] = (bits == 16 ? (float)((const uint16_t *)row)[i] : (float)row[i]) / max;
+                size_t i = x * (size_t)src_c + (size_t)k;
+                v[k] = bits == 16 ? (float)((const uint16_t *)row)[i] / 65535.0f : lut[row[i]];
             }
             if (img->c == 1) *out++ = src_c == 1 ? v[0] : 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
             else

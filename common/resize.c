@@ -81,26 +81,34 @@ void nn_image_resize(nn_image *img, int w, int h)
     taps tx, ty;
     make_taps(&tx, img->w, w);
     make_taps(&ty, img->h, h);
-    /* Rows first: (img->h, w, c), then columns: (h, w, c). */
-    float *mid = nn_xcalloc((size_t)img->h * (size_t)w * (size_t)c, sizeof(float));
-    for (int y = 0; y < img->h; y++) {
-        const float *src = img->px + (size_t)y * (size_t)img->w * (size_t)c;
-        float *dst = mid + (size_t)y * (size_t)w * (size_t)c;
-        for (int x = 0; x < w; x++) {
-            const float *wt = tx.w + (size_t)x * (size_t)tx.max;
-            for (int k = 0; k < tx.count[x]; k++)
-                for (int ch = 0; ch < c; ch++)
-                    dst[(size_t)x * c + ch] += wt[k] * src[(size_t)(tx.first[x] + k) * c + ch];
-        }
-    }
-    float *out = nn_xcalloc((size_t)h * (size_t)w * (size_t)c, sizeof(float));
-    size_t row = (size_t)w * (size_t)c;
+    /* Columns first, over whole rows (contiguous, so the compiler vectorises it):
+     * (img->h, img->w, c) -> (h, img->w, c); then rows: -> (h, w, c). */
+    size_t in_row = (size_t)img->w * (size_t)c, out_row = (size_t)w * (size_t)c;
+    float *mid = nn_xcalloc((size_t)h * in_row, sizeof(float));
     for (int y = 0; y < h; y++) {
         const float *wt = ty.w + (size_t)y * (size_t)ty.max;
-        float *dst = out + (size_t)y * row;
+        float *restrict dst = mid + (size_t)y * in_row;
         for (int k = 0; k < ty.count[y]; k++) {
-            const float *src = mid + (size_t)(ty.first[y] + k) * row;
-            for (size_t i = 0; i < row; i++) dst[i] += wt[k] * src[i];
+            const float *restrict src = img->px + (size_t)(ty.first[y] + k) * in_row;
+            const float weight = wt[k];
+            for (size_t i = 0; i < in_row; i++) dst[i] += weight * src[i];
+        }
+    }
+    float *out = nn_xcalloc((size_t)h * out_row, sizeof(float));
+    for (int y = 0; y < h; y++) {
+        const float *src = mid + (size_t)y * in_row;
+        float *dst = out + (size_t)y * out_row;
+        for (int x = 0; x < w; x++, dst += c) {
+            const float *wt = tx.w + (size_t)x * (size_t)tx.max;
+            const float *s = src + (size_t)tx.first[x] * (size_t)c;
+            if (c == 1) {
+                float acc = 0;
+                for (int k = 0; k < tx.count[x]; k++) acc += wt[k] * s[k];
+                dst[0] = acc;
+                continue;
+            }
+            for (int k = 0; k < tx.count[x]; k++)
+                for (int ch = 0; ch < c; ch++) dst[ch] += wt[k] * s[k * c + ch];
         }
     }
     free(mid);
