@@ -237,7 +237,7 @@ int nn_idx_open(nn_idx *x, const char *path, char *err, size_t errlen);
 int nn_idx_read(nn_idx *x, void *item, char *err, size_t errlen);
 void nn_idx_close(nn_idx *x);
 
-/* ---- a string-keyed counter (strcount.c) ---- */
+/* ---- a string-keyed counter, also a map from strings to numbers (strcount.c) ---- */
 typedef struct {
     char **keys;
     uint64_t *counts;
@@ -245,6 +245,7 @@ typedef struct {
     size_t *order;        /* insertion order: indices into keys */
 } nn_strcount;
 void nn_strcount_add(nn_strcount *c, const char *key, uint64_t by);
+void nn_strcount_set(nn_strcount *c, const char *key, uint64_t value);
 uint64_t nn_strcount_get(const nn_strcount *c, const char *key);
 void nn_strcount_free(nn_strcount *c);
 

@@ -9,7 +9,9 @@
 
 int nn_image_crop(nn_image *img, int x, int y, int w, int h)
 {
-    if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > img->w || y + h > img->h) return -1;
+    if (x < 0 || y < 0 || w <= 0 || h <= 0 || (long long)x + w > img->w ||
+        (long long)y + h > img->h)
+        return -1;
     float *out = nn_xmalloc((size_t)w * (size_t)h * (size_t)img->c * sizeof(float));
     size_t row = (size_t)w * (size_t)img->c;
     for (int r = 0; r < h; r++)

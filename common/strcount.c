@@ -47,6 +47,12 @@ void nn_strcount_add(nn_strcount *c, const char *key, uint64_t by)
     c->counts[i] += by;
 }
 
+void nn_strcount_set(nn_strcount *c, const char *key, uint64_t value)
+{
+    nn_strcount_add(c, key, 0);
+    c->counts[slot(c, key)] = value;
+}
+
 uint64_t nn_strcount_get(const nn_strcount *c, const char *key)
 {
     if (!c->cap) return 0;

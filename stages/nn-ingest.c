@@ -61,6 +61,7 @@ typedef struct {
 /* One input file: an image, or an IDX images file. */
 typedef struct {
     char *path, *id, *label, *group;
+    int walked;                     /* found in a directory walk: id is relative to it */
 } source;
 
 typedef struct {
@@ -80,6 +81,7 @@ static void add_source(sources *s, const char *path, const char *id, const char 
     x->id = nn_xstrdup(id);
     x->label = label ? nn_xstrdup(label) : NULL;
     x->group = group ? nn_xstrdup(group) : NULL;
+    x->walked = 0;
 }
 
 static int parse_wxh(const char *s, int *w, int *h)
@@ -104,8 +106,11 @@ static void read_label_names(options *o)
     } else
         text = nn_xstrdup(arg);
     const char *sep = arg[0] == '@' ? "\n" : ",";
-    char *save = NULL;
-    for (char *tok = strtok_r(text, sep, &save); tok; tok = strtok_r(NULL, sep, &save)) {
+    size_t len = strlen(text);
+    if (arg[0] == '@' && len && text[len - 1] == '\n') text[len - 1] = 0;   /* last newline */
+    char *rest = text;
+    for (char *tok; (tok = strsep(&rest, sep));) {
+        tok[strcspn(tok, "\r")] = 0;
         o->names = nn_xrealloc(o->names, (size_t)(o->nnames + 1) * sizeof *o->names);
         o->names[o->nnames++] = nn_xstrdup(tok);
     }
@@ -144,7 +149,8 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
                 char tail;
                 if (sscanf(a, "%dx%d+%d+%d%c", &o->box_w, &o->box_h, &o->box_x, &o->box_y,
                            &tail) != 4 || o->box_w <= 0 || o->box_h <= 0 || o->box_x < 0 ||
-                    o->box_y < 0)
+                    o->box_y < 0 || o->box_w > 65535 || o->box_h > 65535 ||
+                    o->box_x > 65535 || o->box_y > 65535)
                     nn_usage_error(USAGE, "--crop: '%s' is not center or WxH+X+Y", a);
                 o->crop = 2;
             }
@@ -177,16 +183,23 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         }
         if ((size_t)o->label_capture > o->pattern.re_nsub ||
             (size_t)o->group_capture > o->pattern.re_nsub)
-            nn_usage_error(USAGE, "--pattern has %zu captures: --label-capture and "
-                                  "--group-capture must be at most that", o->pattern.re_nsub);
+            nn_usage_error(USAGE, "--pattern has %zu capture%s: --label-capture and "
+                                  "--group-capture must be at most that", o->pattern.re_nsub,
+                           o->pattern.re_nsub == 1 ? "" : "s");
     } else if (o->label_capture || o->group_capture)
         nn_usage_error(USAGE, "--label-capture and --group-capture need --pattern");
+    if (o->pattern_arg && o->label_from_dir)
+        nn_usage_error(USAGE, "--pattern and --label-from-dir both give labels: choose one");
     if (o->manifest && (o->pattern_arg || o->label_from_dir))
         nn_usage_error(USAGE, "--manifest gives the labels: no --pattern or --label-from-dir");
     if (o->manifest && (p->npos || o->list))
         nn_usage_error(USAGE, "--manifest lists the inputs: no INPUT or --list beside it");
     if (!o->manifest && !o->list && p->npos == 0) nn_usage_error(USAGE, "no INPUT given");
     if (o->label_names) read_label_names(o);
+    if (o->out_w && (uint64_t)o->out_w * (uint64_t)o->out_h * (uint64_t)o->channels *
+                            nn_dtype_size(o->dtype) > NN_MAX_RECORD_BYTES)
+        nn_usage_error(USAGE, "--size %s makes records larger than %u bytes", o->size_arg,
+                       NN_MAX_RECORD_BYTES);
     if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
         nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
 }
@@ -217,10 +230,12 @@ static char *join(const char *a, const char *b)
     return p;
 }
 
-/* Collects the images under root/rel (ids relative to root); hidden entries are skipped. */
-static void walk(sources *s, const char *root, const char *rel)
+/* Collects the images under root/rel (ids relative to root); hidden entries are skipped.
+ * Symbolic links are followed, to a depth that stops a loop. */
+static void walk(sources *s, const char *root, const char *rel, int depth)
 {
     char *dir = *rel ? join(root, rel) : nn_xstrdup(root);
+    if (depth > 64) nn_die("%s: directories nested too deep (a symbolic link loop?)", dir);
     DIR *d = opendir(dir);
     if (!d) nn_die("%s: cannot open directory: %s", dir, strerror(errno));
     struct dirent *e;
@@ -228,10 +243,12 @@ static void walk(sources *s, const char *root, const char *rel)
         if (e->d_name[0] == '.') continue;
         char *path = join(dir, e->d_name), *sub = join(rel, e->d_name);
         struct stat st;
-        if (stat(path, &st) != 0) nn_die("%s: %s", path, strerror(errno));
-        if (S_ISDIR(st.st_mode)) walk(s, root, sub);
-        else if (S_ISREG(st.st_mode) && wanted_in_walk(e->d_name))
+        int is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        if (is_dir) walk(s, root, sub, depth + 1);
+        else if (wanted_in_walk(e->d_name)) {   /* a broken link fails when it is read */
             add_source(s, path, sub, NULL, NULL);
+            s->v[s->n - 1].walked = 1;
+        }
         free(path);
         free(sub);
     }
@@ -239,20 +256,22 @@ static void walk(sources *s, const char *root, const char *rel)
     free(dir);
 }
 
-static void add_input(sources *s, const char *path)
+static void add_input(sources *s, const char *arg)
 {
     struct stat st;
-    if (stat(path, &st) != 0) nn_die("%s: cannot open: %s", path, strerror(errno));
+    if (stat(arg, &st) != 0) nn_die("%s: cannot open: %s", arg, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
+        char *path = nn_xstrdup(arg);
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--) path[n - 1] = 0;
         size_t first = s->n;
-        walk(s, path, "");
+        walk(s, path, "", 0);
         if (s->n == first)
             nn_die("%s: no images found (looked for .png, .jpg, .jpeg and IDX files)", path);
         qsort(s->v + first, s->n - first, sizeof *s->v, by_path);
+        free(path);
         return;
     }
-    const char *slash = strrchr(path, '/');
-    add_source(s, path, slash ? slash + 1 : path, NULL, NULL);
+    add_source(s, arg, arg, NULL, NULL);
 }
 
 static char *trim_newline(char *line)
@@ -292,8 +311,7 @@ static void read_manifest(sources *s, const char *manifest)
         *group++ = 0;
         char path[4096];
         snprintf(path, sizeof path, "%.*s%s", line[0] == '/' ? 0 : dirlen, manifest, line);
-        const char *base = strrchr(line, '/');
-        add_source(s, path, base ? base + 1 : line, label, group);
+        add_source(s, path, line, label, group);
     }
     free(line);
     fclose(f);
@@ -325,11 +343,14 @@ static int name_source(const options *o, source *x)
         x->group = o->group_capture ? capture(base, &m[o->group_capture]) : nn_xstrdup("");
         return 0;
     }
-    if (o->label_from_dir && base > x->path) {
-        const char *start = base - 1;           /* the '/' before the file name */
-        while (start > x->path && start[-1] != '/') start--;
-        x->label = strndup(start, (size_t)(base - 1 - start));
-        if (!x->label) nn_die("out of memory");
+    /* The parent folder: within the walked tree for a walked file, else in the path given. */
+    const char *name = x->walked ? x->id : x->path, *slash = strrchr(name, '/');
+    if (o->label_from_dir && slash) {
+        const char *start = slash;
+        while (start > name && start[-1] != '/') start--;
+        x->label = nn_xmalloc((size_t)(slash - start) + 1);
+        memcpy(x->label, start, (size_t)(slash - start));
+        x->label[slash - start] = 0;
     } else
         x->label = nn_xstrdup("");
     x->group = nn_xstrdup("");
@@ -345,7 +366,8 @@ typedef struct {
     nn_writer *out;
     int w, h;                       /* record size, fixed by the first image */
     void *record;
-    uint64_t written, skipped, idx_items;
+    uint64_t written, skipped;
+    int idx_files;
     nn_progress progress;
 } ingest;
 
@@ -391,12 +413,17 @@ static int emit(ingest *g, nn_image *img, const char *id, const char *label, con
                  img->w, img->h, o->crop ? " after cropping" : "", g->w, g->h);
         return -1;
     }
+    /* Resampling weights sum to 1 only up to rounding: clamp, so [0, 1] holds. */
     size_t n = (size_t)img->w * (size_t)img->h * (size_t)img->c;
-    if (o->dtype == NN_F32) memcpy(g->record, img->px, n * sizeof(float));
+    if (o->dtype == NN_F32)
+        for (size_t i = 0; i < n; i++) {
+            float v = img->px[i];
+            ((float *)g->record)[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
     else
         for (size_t i = 0; i < n; i++) {
-            float v = img->px[i] * 255.0f;
-            ((uint8_t *)g->record)[i] = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : lrintf(v));
+            double v = (double)img->px[i] * 255.0;
+            ((uint8_t *)g->record)[i] = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : lrint(v));
         }
     nn_put_record(g->out, id, label, group, g->record);
     g->written++;
@@ -410,17 +437,23 @@ static void bad_input(ingest *g, const char *path, const char *why)
     g->skipped++;
 }
 
-/* IDX: labels file beside the images (…-images-idx3-ubyte… -> …-labels-idx1-ubyte…). */
+/* IDX: the labels file beside the images: the file name with images-idx3-ubyte replaced by
+ * labels-idx1-ubyte, compressed or not. */
 static char *find_idx_labels(const char *images)
 {
-    const char *at = strstr(images, "images-idx3-ubyte");
+    const char *base = strrchr(images, '/');
+    base = base ? base + 1 : images;
+    const char *at = strstr(base, "images-idx3-ubyte");
     if (!at) return NULL;
-    size_t n = strlen(images);
-    char *p = nn_xmalloc(n + 1);
-    memcpy(p, images, n + 1);
-    memcpy(p + (at - images), "labels-idx1-ubyte", 17);
+    size_t prefix = (size_t)(at - images);
+    char *p = nn_xmalloc(prefix + 17 + 4);
+    memcpy(p, images, prefix);
+    static const char *const tails[2] = {"", ".gz"};
     struct stat st;
-    if (stat(p, &st) == 0) return p;
+    for (int i = 0; i < 2; i++) {
+        snprintf(p + prefix, 17 + 4, "labels-idx1-ubyte%s", tails[i]);
+        if (stat(p, &st) == 0) return p;
+    }
     free(p);
     return NULL;
 }
@@ -444,8 +477,15 @@ static void ingest_idx(ingest *g, nn_idx *x)
 {
     const options *o = g->o;
     if (x->ndim != 3) nn_die("%s: an IDX images file has 3 dimensions, this one %d", x->path, x->ndim);
+    if (o->idx_labels && g->idx_files++ > 0)
+        nn_die("%s: --idx-labels names the labels of one IDX input, and this is a second",
+               x->path);
     char *labels_path = o->idx_labels ? nn_xstrdup(o->idx_labels) : find_idx_labels(x->path);
     uint8_t *labels = labels_path ? read_idx_labels(labels_path, x->count) : NULL;
+    if (!labels && o->nnames)
+        nn_die("%s: no labels file beside it (…labels-idx1-ubyte…) for --label-names; "
+               "name one with --idx-labels", x->path);
+    if (!labels) nn_warn("%s: no labels file beside it: labels are empty", x->path);
     /* The group is the file's set: "train" or "t10k" for MNIST's names. */
     const char *base = strrchr(x->path, '/');
     base = base ? base + 1 : x->path;
@@ -453,7 +493,7 @@ static void ingest_idx(ingest *g, nn_idx *x)
     snprintf(group, sizeof group, "%.*s", (int)strcspn(base, "-."), base);
     unsigned char *item = nn_xmalloc(x->item_bytes);
     nn_image img = {.w = (int)x->dims[2], .h = (int)x->dims[1], .c = o->channels};
-    char err[600], id[40], label[16];
+    char err[600], id[100], label[16];
     for (uint64_t i = 0; i < x->count; i++) {
         if (nn_idx_read(x, item, err, sizeof err) != 0) nn_die("%s", err);
         img.w = (int)x->dims[2];
@@ -469,7 +509,7 @@ static void ingest_idx(ingest *g, nn_idx *x)
             snprintf(label, sizeof label, "%d", labels[i]);
             name = o->nnames ? o->names[labels[i]] : label;
         }
-        snprintf(id, sizeof id, "idx:%llu", (unsigned long long)g->idx_items++);
+        snprintf(id, sizeof id, "idx:%s:%llu", group, (unsigned long long)i);
         if (emit(g, &img, id, name, group, err, sizeof err) != 0)
             nn_die("%s: item %llu: %s", x->path, (unsigned long long)i + 1, err);
         nn_image_free(&img);
@@ -494,6 +534,8 @@ static void ingest_source(ingest *g, source *x)
 {
     char err[600];
     if (is_idx(x->path)) {
+        if (x->label) nn_die("%s: an IDX file has its own labels: list it as an INPUT, not in "
+                             "--manifest", x->path);
         nn_idx idx;
         if (nn_idx_open(&idx, x->path, err, sizeof err) != 0) nn_die("%s", err);
         ingest_idx(g, &idx);

@@ -55,9 +55,9 @@ typedef struct {
 static void parse_ratios(options *o, const char *arg)
 {
     double r[NSPLITS] = {0}, sum = 0;
-    char *copy = nn_xstrdup(arg), *save = NULL;
+    char *copy = nn_xstrdup(arg), *rest = copy;
     int n = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *tok; (tok = strsep(&rest, ","));) {
         if (n == NSPLITS) nn_usage_error(USAGE, "--ratios: at most three shares (train,val,test)");
         r[n++] = nn_parse_double("--ratios", tok, 0, 1e9);
     }
@@ -111,6 +111,15 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
             nn_usage_error(USAGE, "the %s share is %g but --%s is not given (set its ratio to 0 "
                                   "to drop it)", SPLIT_NAMES[i], o->ratio[i], SPLIT_NAMES[i]);
     if (o->holdout.n && !o->out[TEST]) nn_usage_error(USAGE, "--holdout needs --test");
+    for (int i = 0; i < NSPLITS; i++)
+        for (int j = i + 1; j < NSPLITS; j++)
+            if (o->out[i] && o->out[j] && strcmp(o->out[i], o->out[j]) == 0)
+                nn_usage_error(USAGE, "--%s and --%s name the same output '%s'", SPLIT_NAMES[i],
+                               SPLIT_NAMES[j], o->out[i]);
+    for (int i = 0; i < NSPLITS; i++)
+        if (o->out[i] && strcmp(o->out[i], "-") == 0 && isatty(STDOUT_FILENO))
+            nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (--%s -)",
+                           SPLIT_NAMES[i]);
     if (o->stratify && o->by_group)
         nn_usage_error(USAGE, "--stratify and --by group cannot both hold exactly: choose one");
     if (o->stratify && o->streaming)
@@ -186,26 +195,37 @@ static void deal(const options *o, const unit *u, size_t n, nn_strcount *assign)
 /* First pass: the units and their record counts. Returns the assignment: key -> split + 1. */
 static void plan(const options *o, nn_reader *r, nn_writer *spool, nn_strcount *assign)
 {
-    nn_strcount count = {0}, first_label = {0};
+    nn_strcount count = {0}, unit_label = {0};
     nn_strcount labels = {0};      /* label name -> index + 1, to remember each unit's label */
+    nn_strcount seen_holdout = {0};
     nn_record rec;
     while (nn_next_record(r, &rec) > 0) {
         if (spool) nn_put_record(spool, rec.id, rec.label, rec.group, rec.data);
-        if (nn_strcount_get(&o->holdout, rec.group)) continue;
-        const char *key = unit_key(o, &rec);
-        if (!nn_strcount_get(&count, key)) {
-            if (!nn_strcount_get(&labels, rec.label)) nn_strcount_add(&labels, rec.label, labels.n + 1);
-            nn_strcount_add(&first_label, key, nn_strcount_get(&labels, rec.label));
+        if (nn_strcount_get(&o->holdout, rec.group)) {
+            nn_strcount_add(&seen_holdout, rec.group, 1);
+            continue;
         }
+        const char *key = unit_key(o, &rec);
+        if (!nn_strcount_get(&labels, rec.label)) nn_strcount_add(&labels, rec.label, labels.n + 1);
+        /* A unit's label for --stratify: the smallest of its records' labels, whatever their
+         * order. */
+        uint64_t have = nn_strcount_get(&unit_label, key), mine = nn_strcount_get(&labels, rec.label);
+        if (!have || strcmp(rec.label, labels.keys[labels.order[have - 1]]) < 0)
+            nn_strcount_set(&unit_label, key, mine);
         nn_strcount_add(&count, key, 1);
     }
+    for (size_t i = 0; i < o->holdout.n; i++) {
+        const char *g = o->holdout.keys[o->holdout.order[i]];
+        if (!nn_strcount_get(&seen_holdout, g)) nn_warn("--holdout: no record has group '%s'", g);
+    }
+    nn_strcount_free(&seen_holdout);
     unit *u = nn_xcalloc(count.n, sizeof *u);
     for (size_t i = 0; i < count.n; i++) {
         size_t slot = count.order[i];
         u[i].key = count.keys[slot];
         u[i].records = count.counts[slot];
         u[i].hash = unit_hash(o->seed, u[i].key);
-        u[i].label = labels.keys[labels.order[nn_strcount_get(&first_label, u[i].key) - 1]];
+        u[i].label = labels.keys[labels.order[nn_strcount_get(&unit_label, u[i].key) - 1]];
     }
     qsort(u, count.n, sizeof *u, o->stratify ? by_label_then_hash : by_hash);
     for (size_t i = 0, j; i < count.n; i = j) {
@@ -216,7 +236,7 @@ static void plan(const options *o, nn_reader *r, nn_writer *spool, nn_strcount *
     }
     free(u);
     nn_strcount_free(&count);
-    nn_strcount_free(&first_label);
+    nn_strcount_free(&unit_label);
     nn_strcount_free(&labels);
 }
 
@@ -260,7 +280,9 @@ static int split_of(const options *o, const nn_strcount *assign, const nn_record
 {
     if (nn_strcount_get(&o->holdout, r->group)) return TEST;
     if (o->streaming) return split_by_hash(o, unit_key(o, r));
-    return (int)nn_strcount_get(assign, unit_key(o, r)) - 1;
+    int s = (int)nn_strcount_get(assign, unit_key(o, r)) - 1;
+    if (s < 0) nn_die("%s: changed between the two passes (record '%s' is new)", o->input, r->id);
+    return s;
 }
 
 static int by_name(const void *a, const void *b)
@@ -329,7 +351,10 @@ int main(int argc, char **argv)
         } else
             r = nn_reader_open(o.input, NULL, 0);
         nn_header again = {0};
+        char why[300];
         if (!r || nn_read_header(r, &again) <= 0) nn_die("%s: cannot read it again", o.input);
+        if (nn_header_compatible(&h, &again, why, sizeof why) != 0)
+            nn_die("%s: changed between the two passes: %s", o.input, why);
         nn_header_free(&again);
     }
     outputs w;

@@ -22,10 +22,18 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     assert_line --index 0 --partial "nn-ingest: --pattern: "
     run nn-ingest --pattern '(a)' --label-capture 2 x.png
     assert_failure 2
-    assert_line --index 0 "nn-ingest: --pattern has 1 captures: --label-capture and --group-capture must be at most that"
+    assert_line --index 0 "nn-ingest: --pattern has 1 capture: --label-capture and --group-capture must be at most that"
     run nn-ingest
     assert_failure 2
     assert_line --index 0 "nn-ingest: no INPUT given"
+    run nn-ingest --pattern x --label-from-dir d
+    assert_failure 2
+    assert_line --index 0 "nn-ingest: --pattern and --label-from-dir both give labels: choose one"
+    run nn-ingest --size 65535x65535 d
+    assert_failure 2
+    assert_line --index 0 "nn-ingest: --size 65535x65535 makes records larger than 1073741824 bytes"
+    run nn-ingest --crop 1x1+2147483647+0 d
+    assert_failure 2
 }
 
 @test "area averaging when shrinking: 4x4 to 2x2 is the mean of each 2x2 block" {
@@ -122,11 +130,11 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     run nn-ingest d --label-names zero,one,two,three,four,five,six,seven,eight,nine -o s.nns
     assert_success
     run nn-cat --json s.nns --head 4
-    assert_line --index 0 '{"id":"idx:0","label":"zero","group":"t10k","shape":[2,3,1]}'
-    assert_line --index 3 '{"id":"idx:3","label":"zero","group":"train","shape":[2,3,1]}'
+    assert_line --index 0 '{"id":"idx:t10k:0","label":"zero","group":"t10k","shape":[2,3,1]}'
+    assert_line --index 3 '{"id":"idx:train:0","label":"zero","group":"train","shape":[2,3,1]}'
     run nn-cat --info s.nns
     assert_line "records:  15"
-    run values <(nn-cat --filter id=idx:14 s.nns)
+    run values <(nn-cat --filter id=idx:train:11 s.nns)
     assert_output "0.0431372561,0.0470588244,0.0509803928,0.0549019612,0.0588235296,0.0627451017"
     printf 'a\nb\n' > names.txt
     run nn-ingest d/t10k-images-idx3-ubyte --label-names @names.txt -o x.nns
@@ -135,6 +143,15 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     run nn-ingest d/t10k-images-idx3-ubyte --idx-labels d/train-labels-idx1-ubyte.gz -o x.nns
     assert_failure 1
     assert_output "nn-ingest: d/train-labels-idx1-ubyte.gz: expected 3 labels (a 1-D IDX file), found 12 in 1 dimensions"
+    run nn-ingest d --idx-labels d/t10k-labels-idx1-ubyte -o x.nns
+    assert_failure 1
+    assert_output "nn-ingest: d/train-images-idx3-ubyte.gz: --idx-labels names the labels of one IDX input, and this is a second"
+    mv d/t10k-labels-idx1-ubyte d/t10k-labels.bak
+    run --separate-stderr nn-ingest d/t10k-images-idx3-ubyte -o x.nns
+    assert_success
+    [ "$stderr" = "nn-ingest: d/t10k-images-idx3-ubyte: no labels file beside it: labels are empty" ]
+    run nn-ingest d/t10k-images-idx3-ubyte --label-names a,b -o x.nns
+    assert_failure 1
 }
 
 @test "labels and groups from the file name with a regular expression (the Yale layout)" {
@@ -161,13 +178,18 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     run nn-cat --json <(nn-ingest data --label-from-dir)
     assert_output '{"id":"cat/1.png","label":"cat","group":"","shape":[1,1,1]}
 {"id":"dog/1.png","label":"dog","group":"","shape":[1,1,1]}'
+    nn-mkimage png data/top.png 1x1 gray 8 3
+    run nn-cat --json <(nn-ingest data/ --label-from-dir)
+    assert_line --index 2 '{"id":"top.png","label":"","group":"","shape":[1,1,1]}'
+    run nn-cat --json <(nn-ingest data/dog/1.png --label-from-dir)
+    assert_output '{"id":"data/dog/1.png","label":"dog","group":"","shape":[1,1,1]}'
     printf 'data/dog/1.png\tbarks\tp2\n# a comment\ndata/cat/1.png\tmeows\tp1\n' > m.tsv
     run nn-cat --json <(nn-ingest --manifest m.tsv)
-    assert_output '{"id":"1.png","label":"barks","group":"p2","shape":[1,1,1]}
-{"id":"1.png","label":"meows","group":"p1","shape":[1,1,1]}'
+    assert_output '{"id":"data/dog/1.png","label":"barks","group":"p2","shape":[1,1,1]}
+{"id":"data/cat/1.png","label":"meows","group":"p1","shape":[1,1,1]}'
     printf 'data/dog/1.png\n' | nn-ingest --list - -o l.nns
     run nn-cat --json l.nns
-    assert_output '{"id":"1.png","label":"","group":"","shape":[1,1,1]}'
+    assert_output '{"id":"data/dog/1.png","label":"","group":"","shape":[1,1,1]}'
     printf 'data/dog/1.png\tbarks\n' > bad.tsv
     run nn-ingest --manifest bad.tsv
     assert_failure 1
@@ -222,10 +244,35 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     assert_output "nn-ingest: missing.png: cannot open: No such file or directory"
     nn-mkimage idx a-images-idx3-ubyte a-labels-idx1-ubyte 5 2x2
     head -c 30 a-images-idx3-ubyte > cut-images-idx3-ubyte
-    run nn-ingest cut-images-idx3-ubyte -o s.nns
+    run nn-ingest cut-images-idx3-ubyte --idx-labels a-labels-idx1-ubyte -o s.nns
     assert_failure 1
     assert_output "nn-ingest: cut-images-idx3-ubyte: item 4 of 5: truncated file"
     [ ! -e s.nns ]
+}
+
+@test "values stay in [0, 1] after resampling, and u8 rounds to nearest" {
+    nn-mkimage png w.png 7x5 gray 8 $(printf '255,%.0s' {1..34})255
+    run values <(nn-ingest w.png --size 3x2)
+    assert_output "1,1,1,1,1,1"
+    # 1/3 of a level rounds down, 2/3 up
+    nn-mkimage png t.png 3x2 gray 8 0,0,1,0,1,1
+    run values <(nn-ingest t.png --size 1x2 --dtype u8)
+    assert_output "0,1"
+}
+
+@test "a broken link in a walk is a bad input like any other; --skip-bad skips it" {
+    mkdir d
+    nn-mkimage png d/a.png 1x1 gray 8 1
+    ln -s nowhere.png d/b.png
+    run nn-ingest d -o s.nns
+    assert_failure 1
+    assert_output "nn-ingest: d/b.png: cannot open: No such file or directory"
+    run nn-ingest d --skip-bad -o s.nns
+    assert_success
+    ln -s .. d/loop
+    run nn-ingest d -o s.nns
+    assert_failure 1
+    assert_output --partial "directories nested too deep (a symbolic link loop?)"
 }
 
 @test "the walk is sorted by path, so the order does not depend on the file system" {

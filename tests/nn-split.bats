@@ -19,6 +19,12 @@ groups_of() { nn-cat --json "$1" | sed 's/.*"group":"\([^"]*\)".*/\1/' | sort -u
     run nn-split --ratios 0,0 --train a x.nns
     assert_failure 2
     assert_line --index 0 "nn-split: --ratios: '0,0' has no positive share"
+    run nn-split --ratios 0.5,,0.5 --train a x.nns
+    assert_failure 2
+    assert_line --index 0 "nn-split: --ratios: '' is not a number in [0, 1e+09]"
+    run nn-split --train a.nns --val a.nns --test c.nns x.nns
+    assert_failure 2
+    assert_line --index 0 "nn-split: --train and --val name the same output 'a.nns'"
     run nn-split --by person --train a x.nns
     assert_failure 2
     run nn-split --by group --stratify --train a --val b --test c x.nns
@@ -85,6 +91,9 @@ groups_of() { nn-cat --json "$1" | sed 's/.*"group":"\([^"]*\)".*/\1/' | sort -u
     assert_success
     [ "$(groups_of te.nns)" = "g2 g4 " ]
     [ "$(groups_of tr.nns)" = "g1 g3 " ]
+    run --separate-stderr nn-split s.nns --by group --holdout g9 --ratios 1,0,0 --train tr.nns --test te.nns
+    assert_success
+    [ "${stderr_lines[0]}" = "nn-split: --holdout: no record has group 'g9'" ]
 }
 
 @test "--streaming assigns record by record with the same hash, order-independent" {
