@@ -8,7 +8,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
+override CFLAGS += -std=gnu11 -fno-math-errno -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
 override LDFLAGS += -Wl,--as-needed
 LDLIBS := $(PKG_LIBS) -lm
 ifeq ($(SANITIZE),1)
@@ -21,7 +21,7 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a
 BINS := $(PROGRAMS:%=bin/%)
-TEST_BINS := tests/bin/test_common tests/bin/nn-mkstream tests/bin/nn-mkimage
+TEST_BINS := tests/bin/test_common tests/bin/test_vae tests/bin/nn-mkstream tests/bin/nn-mkimage
 MAN1 := $(wildcard man/man1/*.1)
 MAN5 := $(wildcard man/man5/*.5)
 MAN7 := $(wildcard man/man7/*.7)

@@ -237,6 +237,60 @@ int nn_idx_open(nn_idx *x, const char *path, char *err, size_t errlen);
 int nn_idx_read(nn_idx *x, void *item, char *err, size_t errlen);
 void nn_idx_close(nn_idx *x);
 
+/* ---- network layers (layers.c) ---- */
+void nn_linear_forward(float *y, const float *x, const float *w, const float *b, int B, int In, int Out);
+void nn_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                        const float *w, int B, int In, int Out);
+void nn_relu_forward(float *y, const float *x, size_t N);
+void nn_relu_backward(float *dx, const float *dy, const float *y, size_t N);
+double nn_recon_loss(float *dlogits, const float *logits, const float *x, size_t N, int gaussian,
+                     float sigma, float scale);
+void nn_reparam_forward(float *z, const float *h, const float *eps, int B, int L);
+double nn_reparam_kl_backward(float *dh, const float *dz, const float *h, const float *eps,
+                              int B, int L, float beta, float scale);
+
+/* ---- the VAE (vae.c) ---- */
+#define NN_MAX_HIDDEN 8
+typedef struct {
+    int D, L;                          /* input values, latent size */
+    int nhidden, hidden[NN_MAX_HIDDEN];
+    int gaussian;                      /* likelihood: 0 Bernoulli, 1 Gaussian */
+    float sigma;                       /* the Gaussian's fixed standard deviation */
+} nn_vae_arch;
+
+typedef struct {
+    nn_vae_arch a;
+    int nlayers;                       /* linear layers in the encoder, and in the decoder */
+    int enc_in[NN_MAX_HIDDEN + 1], enc_out[NN_MAX_HIDDEN + 1];
+    int dec_in[NN_MAX_HIDDEN + 1], dec_out[NN_MAX_HIDDEN + 1];
+    size_t enc_w[NN_MAX_HIDDEN + 1], enc_b[NN_MAX_HIDDEN + 1];   /* offsets into the parameters */
+    size_t dec_w[NN_MAX_HIDDEN + 1], dec_b[NN_MAX_HIDDEN + 1];
+    size_t nparams;
+} nn_vae_layout;
+
+typedef struct {
+    int B;
+    float *enc[NN_MAX_HIDDEN + 2];     /* enc[0] = input, enc[i + 1] = output of layer i */
+    float *dec[NN_MAX_HIDDEN + 2];     /* dec[0] = z, dec[nlayers] = logits */
+    float *z, *eps;                    /* (B,L) */
+    float *d1, *d2;                    /* gradient buffers, (B, widest) */
+} nn_vae_work;
+
+typedef struct {
+    float lr, beta1, beta2, eps, weight_decay;
+} nn_adam;
+
+void nn_vae_layout_init(nn_vae_layout *l, const nn_vae_arch *a);
+void nn_vae_init_params(const nn_vae_layout *l, float *p, nn_rng *rng);
+void nn_vae_work_init(nn_vae_work *w, const nn_vae_layout *l, int B);
+void nn_vae_work_free(nn_vae_work *w);
+const float *nn_vae_encode(const nn_vae_layout *l, const float *p, nn_vae_work *w, const float *x, int B);
+const float *nn_vae_decode_logits(const nn_vae_layout *l, const float *p, nn_vae_work *w,
+                                  const float *z, int B);
+void nn_vae_step(const nn_vae_layout *l, const float *p, float *g, nn_vae_work *w,
+                 const float *x, int B, float beta, double *recon, double *kl);
+void nn_adam_step(float *p, const float *g, float *m, float *v, size_t n, const nn_adam *o, long t);
+
 /* ---- a string-keyed counter, also a map from strings to numbers (strcount.c) ---- */
 typedef struct {
     char **keys;

@@ -1,0 +1,100 @@
+/* The layers of the networks, one forward and one backward function each, on whole batches.
+ * Shapes in comments: B batch, I inputs, O outputs (In, Out in code: complex.h owns I). Matrices are row-major; a linear layer's
+ * weight is O x I (as in PyTorch), so y = x W^T + b. */
+#include "nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* y (B,O) = x (B,I) W^T (O,I) + b (O) */
+void nn_linear_forward(float *y, const float *x, const float *w, const float *b, int B, int In, int Out)
+{
+    for (int n = 0; n < B; n++) memcpy(y + (size_t)n * Out, b, (size_t)Out * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Out, In, 1.0f, x, In, w, In, 1.0f, y, Out);
+}
+
+/* dx (B,I) = dy (B,O) W (O,I), skipped when dx is NULL; dW (O,I) = dy^T x; db (O) = sum_n dy.
+ * The parameter gradients are overwritten, not accumulated. */
+void nn_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                        const float *w, int B, int In, int Out)
+{
+    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, In, Out, 1.0f, dy, Out, w, In, 0.0f, dx, In);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, In, B, 1.0f, dy, Out, x, In, 0.0f, dw, In);
+    memset(db, 0, (size_t)Out * sizeof(float));
+    for (int n = 0; n < B; n++) {
+        const float *row = dy + (size_t)n * Out;
+        for (int o = 0; o < Out; o++) db[o] += row[o];
+    }
+}
+
+/* y = max(x, 0), in place allowed; (N) */
+void nn_relu_forward(float *y, const float *x, size_t N)
+{
+    for (size_t i = 0; i < N; i++) y[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* dx = dy where the output was positive; y is the forward output; in place allowed. (N) */
+void nn_relu_backward(float *dx, const float *dy, const float *y, size_t N)
+{
+    for (size_t i = 0; i < N; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+static float sigmoid(float l) { return 1.0f / (1.0f + expf(-l)); }
+
+/* Reconstruction loss summed over (B,D) and its gradient d logits, scaled by `scale`.
+ * Bernoulli: binary cross-entropy of x against sigmoid(logits), computed from the logits
+ * (softplus(l) - x l) so that it never takes the log of 0. Gaussian with fixed sigma:
+ * (sigmoid(l) - x)^2 / (2 sigma^2). Returns the sum in double. */
+double nn_recon_loss(float *dlogits, const float *logits, const float *x, size_t N, int gaussian,
+                     float sigma, float scale)
+{
+    double total = 0;
+    if (!gaussian) {
+        for (size_t i = 0; i < N; i++) {
+            float l = logits[i];
+            float softplus = l > 0 ? l + log1pf(expf(-l)) : log1pf(expf(l));
+            total += (double)(softplus - x[i] * l);
+            if (dlogits) dlogits[i] = (sigmoid(l) - x[i]) * scale;
+        }
+        return total;
+    }
+    float inv = 1.0f / (sigma * sigma);
+    for (size_t i = 0; i < N; i++) {
+        float y = sigmoid(logits[i]), d = y - x[i];
+        total += 0.5 * (double)(d * d * inv);
+        if (dlogits) dlogits[i] = d * inv * y * (1 - y) * scale;
+    }
+    return total;
+}
+
+/* z (B,L) = mu + exp(logvar / 2) eps, with h (B,2L) holding [mu | logvar] per row. */
+void nn_reparam_forward(float *z, const float *h, const float *eps, int B, int L)
+{
+    for (int n = 0; n < B; n++) {
+        const float *mu = h + (size_t)n * 2 * L, *lv = mu + L;
+        for (int j = 0; j < L; j++)
+            z[(size_t)n * L + j] = mu[j] + expf(0.5f * lv[j]) * eps[(size_t)n * L + j];
+    }
+}
+
+/* KL(q(z|x) || N(0, I)) = -1/2 sum (1 + logvar - mu^2 - exp(logvar)), summed over (B,L);
+ * dh (B,2L) = d/d[mu|logvar] of (dz-weighted z) + beta * KL, both scaled by `scale`. */
+double nn_reparam_kl_backward(float *dh, const float *dz, const float *h, const float *eps,
+                              int B, int L, float beta, float scale)
+{
+    double kl = 0;
+    for (int n = 0; n < B; n++) {
+        const float *mu = h + (size_t)n * 2 * L, *lv = mu + L;
+        float *dmu = dh + (size_t)n * 2 * L, *dlv = dmu + L;
+        for (int j = 0; j < L; j++) {
+            float e = expf(lv[j]), s = expf(0.5f * lv[j]);
+            kl += -0.5 * (double)(1 + lv[j] - mu[j] * mu[j] - e);
+            if (!dh) continue;
+            float g = dz ? dz[(size_t)n * L + j] : 0;
+            dmu[j] = g + beta * mu[j] * scale;
+            dlv[j] = g * eps[(size_t)n * L + j] * 0.5f * s + beta * 0.5f * (e - 1) * scale;
+        }
+    }
+    return kl;
+}
