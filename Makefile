@@ -7,7 +7,7 @@ PKGS := libpng libzmq msgpack openblas zlib libjpeg
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O3 -g
 override CFLAGS += -std=gnu11 -fno-math-errno -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
 override LDFLAGS += -Wl,--as-needed
 LDLIBS := $(PKG_LIBS) -lm
@@ -16,7 +16,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS := nn-cat nn-ingest nn-split
+PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a

@@ -40,30 +40,30 @@ void nn_relu_backward(float *dx, const float *dy, const float *y, size_t N)
     for (size_t i = 0; i < N; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
 }
 
-static float sigmoid(float l) { return 1.0f / (1.0f + expf(-l)); }
-
 /* Reconstruction loss summed over (B,D) and its gradient d logits, scaled by `scale`.
  * Bernoulli: binary cross-entropy of x against sigmoid(logits), computed from the logits
  * (softplus(l) - x l) so that it never takes the log of 0. Gaussian with fixed sigma:
- * (sigmoid(l) - x)^2 / (2 sigma^2). Returns the sum in double. */
-double nn_recon_loss(float *dlogits, const float *logits, const float *x, size_t N, int gaussian,
-                     float sigma, float scale)
+ * (sigmoid(l) - x)^2 / (2 sigma^2). Returns the sum in double. One exp(-|l|) serves both
+ * the sigmoid and the softplus. */
+double nn_recon_loss(float *restrict dlogits, const float *restrict logits, const float *restrict x,
+                     size_t N, int gaussian, float sigma, float scale)
 {
     double total = 0;
-    if (!gaussian) {
-        for (size_t i = 0; i < N; i++) {
-            float l = logits[i];
-            float softplus = l > 0 ? l + log1pf(expf(-l)) : log1pf(expf(l));
-            total += (double)(softplus - x[i] * l);
-            if (dlogits) dlogits[i] = (sigmoid(l) - x[i]) * scale;
-        }
-        return total;
-    }
     float inv = 1.0f / (sigma * sigma);
     for (size_t i = 0; i < N; i++) {
-        float y = sigmoid(logits[i]), d = y - x[i];
-        total += 0.5 * (double)(d * d * inv);
-        if (dlogits) dlogits[i] = d * inv * y * (1 - y) * scale;
+        float l = logits[i], e = expf(-fabsf(l)), r = 1.0f / (1.0f + e);
+        float y = l >= 0 ? r : e * r;                       /* sigmoid(l) */
+        float loss, d;
+        if (!gaussian) {
+            loss = (l > 0 ? l : 0) + log1pf(e) - x[i] * l;  /* softplus(l) - x l */
+            d = y - x[i];
+        } else {
+            float diff = y - x[i];
+            loss = 0.5f * diff * diff * inv;
+            d = diff * inv * y * (1 - y);
+        }
+        total += (double)loss;
+        if (dlogits) dlogits[i] = d * scale;
     }
     return total;
 }

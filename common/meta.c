@@ -66,7 +66,7 @@ void nn_meta_provenance(nn_meta *m, int argc, char **argv, const nn_header *inpu
     if (input) nn_meta_packed(m, "input", input->meta, input->meta_len);
 }
 
-void nn_meta_finish(nn_meta *m, nn_header *h)
+void nn_meta_take(nn_meta *m, unsigned char **bytes, size_t *len)
 {
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
@@ -74,13 +74,32 @@ void nn_meta_finish(nn_meta *m, nn_header *h)
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, m->n);
     msgpack_sbuffer_write(&out, m->body.data ? m->body.data : "", m->body.size);
-    free(h->meta);
-    h->meta = nn_xmalloc(out.size);
-    memcpy(h->meta, out.data, out.size);
-    h->meta_len = out.size;
+    *bytes = nn_xmalloc(out.size);
+    memcpy(*bytes, out.data, out.size);
+    *len = out.size;
     msgpack_sbuffer_destroy(&out);
     msgpack_sbuffer_destroy(&m->body);
     free(m);
+}
+
+void nn_meta_finish(nn_meta *m, nn_header *h)
+{
+    free(h->meta);
+    nn_meta_take(m, &h->meta, &h->meta_len);
+}
+
+void nn_meta_u64v(nn_meta *m, const char *k, int n, const uint64_t *v)
+{
+    key(m, k);
+    msgpack_pack_array(&m->pk, (size_t)n);
+    for (int i = 0; i < n; i++) msgpack_pack_uint64(&m->pk, v[i]);
+}
+
+void nn_meta_intv(nn_meta *m, const char *k, int n, const int *v)
+{
+    key(m, k);
+    msgpack_pack_array(&m->pk, (size_t)n);
+    for (int i = 0; i < n; i++) msgpack_pack_int(&m->pk, v[i]);
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid. */
@@ -182,6 +201,53 @@ int nn_json_packed(FILE *out, const void *packed, size_t len)
     size_t off = 0;
     int rc = msgpack_unpack_next(&up, packed, len, &off) == MSGPACK_UNPACK_SUCCESS ? 0 : -1;
     if (rc == 0) json_object(out, &up.data);
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}
+
+static int lookup(const void *packed, size_t len, const char *key, msgpack_unpacked *up,
+                  const msgpack_object **out)
+{
+    size_t off = 0, n = strlen(key);
+    msgpack_unpacked_init(up);
+    if (!packed || msgpack_unpack_next(up, packed, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+        up->data.type != MSGPACK_OBJECT_MAP)
+        return -1;
+    for (uint32_t i = 0; i < up->data.via.map.size; i++) {
+        const msgpack_object *k = &up->data.via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, key, n)) {
+            *out = &up->data.via.map.ptr[i].val;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int nn_meta_get_double(const void *packed, size_t len, const char *key, double *out)
+{
+    msgpack_unpacked up;
+    const msgpack_object *o;
+    int rc = lookup(packed, len, key, &up, &o);
+    if (rc == 0) {
+        if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32) *out = o->via.f64;
+        else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) *out = (double)o->via.u64;
+        else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) *out = (double)o->via.i64;
+        else rc = -1;
+    }
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}
+
+int nn_meta_get_str(const void *packed, size_t len, const char *key, char *out, size_t outlen)
+{
+    msgpack_unpacked up;
+    const msgpack_object *o;
+    int rc = lookup(packed, len, key, &up, &o);
+    if (rc == 0 && o->type == MSGPACK_OBJECT_STR && o->via.str.size < outlen) {
+        memcpy(out, o->via.str.ptr, o->via.str.size);
+        out[o->via.str.size] = 0;
+    } else
+        rc = -1;
     msgpack_unpacked_destroy(&up);
     return rc;
 }

@@ -196,10 +196,18 @@ void nn_meta_int(nn_meta *m, const char *key, long long value);
 void nn_meta_double(nn_meta *m, const char *key, double value);
 void nn_meta_strv(nn_meta *m, const char *key, int n, char *const *values);
 void nn_meta_packed(nn_meta *m, const char *key, const void *packed, size_t len);
+void nn_meta_u64v(nn_meta *m, const char *key, int n, const uint64_t *values);
+void nn_meta_intv(nn_meta *m, const char *key, int n, const int *values);
 /* Replaces h->meta with the map built so far and frees m. */
 void nn_meta_finish(nn_meta *m, nn_header *h);
+/* The map built so far, as packed bytes (owned by the caller); frees m. */
+void nn_meta_take(nn_meta *m, unsigned char **bytes, size_t *len);
 /* Standard provenance: {"program", "version", "argv", "input": <input meta>}. */
 void nn_meta_provenance(nn_meta *m, int argc, char **argv, const nn_header *input);
+/* Looks up a top-level key of a packed map: 0 and the value, or -1 if absent or of another
+ * type. */
+int nn_meta_get_double(const void *packed, size_t len, const char *key, double *out);
+int nn_meta_get_str(const void *packed, size_t len, const char *key, char *out, size_t outlen);
 /* Writes packed MessagePack as JSON (bin as {"bin": N}); -1 if it is not valid msgpack. */
 int nn_json_packed(FILE *out, const void *packed, size_t len);
 void nn_json_string(FILE *out, const char *s, size_t len);
@@ -243,8 +251,8 @@ void nn_linear_backward(float *dx, float *dw, float *db, const float *dy, const 
                         const float *w, int B, int In, int Out);
 void nn_relu_forward(float *y, const float *x, size_t N);
 void nn_relu_backward(float *dx, const float *dy, const float *y, size_t N);
-double nn_recon_loss(float *dlogits, const float *logits, const float *x, size_t N, int gaussian,
-                     float sigma, float scale);
+double nn_recon_loss(float *restrict dlogits, const float *restrict logits, const float *restrict x,
+                     size_t N, int gaussian, float sigma, float scale);
 void nn_reparam_forward(float *z, const float *h, const float *eps, int B, int L);
 double nn_reparam_kl_backward(float *dh, const float *dz, const float *h, const float *eps,
                               int B, int L, float beta, float scale);
@@ -289,7 +297,49 @@ const float *nn_vae_decode_logits(const nn_vae_layout *l, const float *p, nn_vae
                                   const float *z, int B);
 void nn_vae_step(const nn_vae_layout *l, const float *p, float *g, nn_vae_work *w,
                  const float *x, int B, float beta, double *recon, double *kl);
-void nn_adam_step(float *p, const float *g, float *m, float *v, size_t n, const nn_adam *o, long t);
+void nn_adam_step(float *restrict p, const float *restrict g, float *restrict m,
+                  float *restrict v, size_t n, const nn_adam *o, long t);
+
+/* ---- a whole stream as a matrix (matrix.c) ---- */
+typedef struct {
+    size_t n, d;          /* rows (records), values per row */
+    float *x;             /* n x d */
+} nn_matrix;
+/* Reads every record; dies naming the record on NaN, infinity or a value outside [lo, hi]
+ * (range_hint is appended to that message). */
+void nn_matrix_load(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi,
+                    const char *range_hint);
+void nn_matrix_free(nn_matrix *m);
+
+/* ---- model files (model.c) ---- */
+typedef enum { NN_MODEL_VAE = 1, NN_MODEL_PCA = 2 } nn_model_type;
+
+typedef struct {
+    long epoch, step, best_epoch, bad_epochs;   /* epochs done, Adam steps done */
+    double best_val;
+    nn_rng rng;
+} nn_train_state;
+
+typedef struct {
+    nn_model_type type;
+    int ndim;
+    uint32_t shape[NN_MAX_DIMS];      /* the input records' shape */
+    size_t D;                         /* values per input record */
+    nn_vae_layout vae;                /* VAE */
+    int k;                            /* PCA components */
+    size_t nparams;
+    float *params;                    /* VAE: the kept parameters; PCA: mean | components | variances */
+    float *current, *adam_m, *adam_v; /* VAE checkpoint (NULL when absent) */
+    nn_train_state state;
+    int has_state;
+    unsigned char *options, *input_meta;   /* packed maps */
+    size_t options_len, input_meta_len;
+} nn_model;
+
+int nn_model_load(const char *path, nn_model *m, char *err, size_t errlen);
+void nn_model_save(const char *path, const nn_model *m, const char *program);   /* dies on error */
+void nn_model_free(nn_model *m);
+size_t nn_model_latent(const nn_model *m);
 
 /* ---- a string-keyed counter, also a map from strings to numbers (strcount.c) ---- */
 typedef struct {

@@ -142,7 +142,8 @@ void nn_vae_step(const nn_vae_layout *l, const float *p, float *g, nn_vae_work *
 
 /* Adam (Kingma and Ba) with PyTorch's L2 weight decay (added to the gradient); t counts steps
  * from 1. */
-void nn_adam_step(float *p, const float *g, float *m, float *v, size_t n, const nn_adam *o, long t)
+void nn_adam_step(float *restrict p, const float *restrict g, float *restrict m,
+                  float *restrict v, size_t n, const nn_adam *o, long t)
 {
     float c1 = 1.0f / (1.0f - (float)pow(o->beta1, (double)t));
     float c2 = 1.0f / (1.0f - (float)pow(o->beta2, (double)t));

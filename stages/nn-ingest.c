@@ -243,9 +243,11 @@ static void walk(sources *s, const char *root, const char *rel, int depth)
         if (e->d_name[0] == '.') continue;
         char *path = join(dir, e->d_name), *sub = join(rel, e->d_name);
         struct stat st;
-        int is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-        if (is_dir) walk(s, root, sub, depth + 1);
-        else if (wanted_in_walk(e->d_name)) {   /* a broken link fails when it is read */
+        int found = stat(path, &st) == 0;
+        if (found && S_ISDIR(st.st_mode)) walk(s, root, sub, depth + 1);
+        else if ((!found || S_ISREG(st.st_mode)) && wanted_in_walk(e->d_name)) {
+            /* a broken link is taken, to fail as a bad input when it is read; FIFOs and
+             * devices are not (reading one could block forever) */
             add_source(s, path, sub, NULL, NULL);
             s->v[s->n - 1].walked = 1;
         }
@@ -464,7 +466,7 @@ static uint8_t *read_idx_labels(const char *path, uint64_t count)
     char err[600];
     if (nn_idx_open(&lx, path, err, sizeof err) != 0) nn_die("%s", err);
     if (lx.ndim != 1 || lx.count != count)
-        nn_die("%s: expected %llu labels (a 1-D IDX file), found %llu in %d dimensions", path,
+        nn_die("%s: expected %llu labels in a 1-D IDX file, found %llu (%d-D)", path,
                (unsigned long long)count, (unsigned long long)lx.count, lx.ndim);
     uint8_t *labels = nn_xmalloc(count ? count : 1);
     for (uint64_t i = 0; i < count; i++)
@@ -483,7 +485,7 @@ static void ingest_idx(ingest *g, nn_idx *x)
     char *labels_path = o->idx_labels ? nn_xstrdup(o->idx_labels) : find_idx_labels(x->path);
     uint8_t *labels = labels_path ? read_idx_labels(labels_path, x->count) : NULL;
     if (!labels && o->nnames)
-        nn_die("%s: no labels file beside it (…labels-idx1-ubyte…) for --label-names; "
+        nn_die("%s: no labels file beside it (...labels-idx1-ubyte...) for --label-names; "
                "name one with --idx-labels", x->path);
     if (!labels) nn_warn("%s: no labels file beside it: labels are empty", x->path);
     /* The group is the file's set: "train" or "t10k" for MNIST's names. */
@@ -504,8 +506,9 @@ static void ingest_idx(ingest *g, nn_idx *x)
         const char *name = "";
         if (labels) {
             if (o->nnames && labels[i] >= o->nnames)
-                nn_die("%s: item %llu: label %d has no name in --label-names (%d names)",
-                       labels_path, (unsigned long long)i + 1, labels[i], o->nnames);
+                nn_die("%s: item %llu: label %d has no name in --label-names (%d name%s)",
+                       labels_path, (unsigned long long)i + 1, labels[i], o->nnames,
+                       o->nnames == 1 ? "" : "s");
             snprintf(label, sizeof label, "%d", labels[i]);
             name = o->nnames ? o->names[labels[i]] : label;
         }

@@ -87,9 +87,11 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
             break;
         case O_STRATIFY: o->stratify = 1; break;
         case O_HOLDOUT: {
-            char *copy = nn_xstrdup(a), *save = NULL;
-            for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save))
+            char *copy = nn_xstrdup(a), *rest = copy;
+            for (char *g; (g = strsep(&rest, ","));) {
+                if (!*g) nn_usage_error(USAGE, "--holdout: '%s' has an empty group name", a);
                 nn_strcount_add(&o->holdout, g, 1);
+            }
             free(copy);
             break;
         }

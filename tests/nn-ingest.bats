@@ -142,7 +142,7 @@ ramp16=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     assert_output "nn-ingest: d/t10k-labels-idx1-ubyte: item 3: label 2 has no name in --label-names (2 names)"
     run nn-ingest d/t10k-images-idx3-ubyte --idx-labels d/train-labels-idx1-ubyte.gz -o x.nns
     assert_failure 1
-    assert_output "nn-ingest: d/train-labels-idx1-ubyte.gz: expected 3 labels (a 1-D IDX file), found 12 in 1 dimensions"
+    assert_output "nn-ingest: d/train-labels-idx1-ubyte.gz: expected 3 labels in a 1-D IDX file, found 12 (1-D)"
     run nn-ingest d --idx-labels d/t10k-labels-idx1-ubyte -o x.nns
     assert_failure 1
     assert_output "nn-ingest: d/train-images-idx3-ubyte.gz: --idx-labels names the labels of one IDX input, and this is a second"

@@ -42,6 +42,7 @@ static char *path_in_tmp(const char *name)
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
+    *n = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
