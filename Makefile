@@ -8,9 +8,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
 CFLAGS ?= -O3 -g
-override CFLAGS += -std=gnu11 -fno-math-errno -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
+override CFLAGS += -std=gnu11 -fno-math-errno -fno-trapping-math -fopenmp-simd -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
 override LDFLAGS += -Wl,--as-needed
-LDLIBS := $(PKG_LIBS) -lm
+LDLIBS := $(PKG_LIBS) -lmvec -lm
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
