@@ -307,10 +307,13 @@ static void train_epoch(run *r, long epoch, float beta, double *recon, double *k
         for (int i = 0; i < B * L; i++) r->work.eps[i] = (float)nn_rng_normal(&m->state.rng);
         double a, k;
         nn_vae_step(&m->vae, m->current, r->grad, &r->work, r->batch, B, beta, &a, &k);
-        if (!isfinite(a) || !isfinite(k))
-            nn_die("epoch %ld, batch %zu: the loss became %s (try a smaller --lr); %s keeps "
-                   "epoch %ld", epoch, b + 1, isnan(a + k) ? "NaN" : "infinite", r->o->model,
-                   m->state.epoch);
+        if (!isfinite(a) || !isfinite(k)) {
+            char kept[300] = "no model was written";
+            if (m->state.epoch > 0)
+                snprintf(kept, sizeof kept, "%s keeps epoch %ld", r->o->model, m->state.epoch);
+            nn_die("epoch %ld, batch %zu: the loss became %s (try a smaller --lr); %s", epoch,
+                   b + 1, isnan(a + k) ? "NaN" : "infinite", kept);
+        }
         m->state.step++;
         nn_adam_step(m->current, r->grad, m->adam_m, m->adam_v, m->nparams, &r->s.adam, m->state.step);
         rs += a;
