@@ -16,7 +16,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train
+PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train nn-encode nn-pca
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a
@@ -66,10 +66,10 @@ install: all
 FUZZ_SECONDS ?= 60
 fuzz: tests/bin/nn-mkstream
 	@mkdir -p build/fuzz/corpus
-	clang -g -O1 -std=gnu11 -Icommon -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/fuzz_reader fuzz/fuzz_reader.c $(COMMON_SRC) $(PKG_LIBS) -lm
+	clang -g -O1 -std=gnu11 -Icommon $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/fuzz_reader fuzz/fuzz_reader.c $(COMMON_SRC) $(LDLIBS)
 	bash fuzz/seed-corpus build/fuzz/corpus
-	build/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	build/fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=25 \
 	    -artifact_prefix=build/fuzz/ build/fuzz/corpus
 
 bench: all tests/bin/nn-mkstream

@@ -143,7 +143,10 @@ void nn_json_number(FILE *out, double v)
     else fputs("null", out);
 }
 
-static void json_object(FILE *out, const msgpack_object *o)
+/* in_key: inside a non-string map key, which is already being printed as one JSON string:
+ * nested keys are written as they are, so nothing is escaped twice (which would make the
+ * output grow exponentially with the nesting). */
+static void json_object(FILE *out, const msgpack_object *o, int in_key)
 {
     switch (o->type) {
     case MSGPACK_OBJECT_NIL: fputs("null", out); break;
@@ -162,7 +165,7 @@ static void json_object(FILE *out, const msgpack_object *o)
         fputc('[', out);
         for (uint32_t i = 0; i < o->via.array.size; i++) {
             if (i) fputc(',', out);
-            json_object(out, &o->via.array.ptr[i]);
+            json_object(out, &o->via.array.ptr[i], in_key);
         }
         fputc(']', out);
         break;
@@ -171,19 +174,19 @@ static void json_object(FILE *out, const msgpack_object *o)
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             const msgpack_object *k = &o->via.map.ptr[i].key;
             if (i) fputc(',', out);
-            if (k->type == MSGPACK_OBJECT_STR) json_object(out, k);
+            if (k->type == MSGPACK_OBJECT_STR || in_key) json_object(out, k, in_key);
             else {
                 /* JSON keys are strings: print a non-string key as the JSON of it, quoted. */
                 char *text = NULL;
                 size_t len = 0;
                 FILE *mem = open_memstream(&text, &len);
-                json_object(mem, k);
+                json_object(mem, k, 1);
                 fclose(mem);
                 nn_json_string(out, text, len);
                 free(text);
             }
             fputc(':', out);
-            json_object(out, &o->via.map.ptr[i].val);
+            json_object(out, &o->via.map.ptr[i].val, in_key);
         }
         fputc('}', out);
         break;
@@ -200,7 +203,7 @@ int nn_json_packed(FILE *out, const void *packed, size_t len)
     msgpack_unpacked_init(&up);
     size_t off = 0;
     int rc = msgpack_unpack_next(&up, packed, len, &off) == MSGPACK_UNPACK_SUCCESS ? 0 : -1;
-    if (rc == 0) json_object(out, &up.data);
+    if (rc == 0) json_object(out, &up.data, 0);
     msgpack_unpacked_destroy(&up);
     return rc;
 }

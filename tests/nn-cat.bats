@@ -278,3 +278,10 @@ out.write(msgpack.packb({'records': 1}))" > s.nns
     [ "$(stat -c %a out.nns)" = 644 ]
     nn-cat out.nns | cmp - out.nns
 }
+
+@test "deeply nested non-string keys in meta print in linear size (found by the fuzzer)" {
+    run nn-cat --info "$ROOT/fuzz/repro/oom-meta-nested-keys"
+    assert_success
+    [ "${#output}" -lt 2000 ]
+    assert_line --regexp '^meta:     \{"\{\{\{.*null:null\}:null.*\}":null\}$'
+}
