@@ -27,8 +27,8 @@ extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
                     double *w, double *work, const int *lwork, int *iwork, const int *liwork,
                     int *info);
 
-/* Eigenvalues (ascending) into w and eigenvectors into the columns of a (n x n, row-major
- * symmetric, so rows and columns agree). */
+/* Eigenvalues (ascending) into w and eigenvectors into a. LAPACK is column-major: vector c
+ * is a[c * n .. c * n + n - 1] (the input, being symmetric, reads the same either way). */
 static void eigen(double *a, int n, double *w)
 {
     int lwork = -1, liwork = -1, info, iwork_size;
@@ -70,13 +70,13 @@ static const char *fit(const float *xc, size_t N, size_t D, int k, float *comps,
         float *out = comps + (size_t)c * D;
         var[c] = (float)(w[col] / (double)(N - 1));
         if (!by_gram)
-            for (size_t j = 0; j < D; j++) out[j] = (float)a[j * (size_t)n + (size_t)col];
+            for (size_t j = 0; j < D; j++) out[j] = (float)a[(size_t)col * (size_t)n + j];
         else {
             /* A component is X^T u, normalised. */
             double norm = 0;
             for (size_t j = 0; j < D; j++) {
                 double s = 0;
-                for (size_t i = 0; i < N; i++) s += (double)xc[i * D + j] * a[i * (size_t)n + (size_t)col];
+                for (size_t i = 0; i < N; i++) s += (double)xc[i * D + j] * a[(size_t)col * (size_t)n + i];
                 out[j] = (float)s;
                 norm += s * s;
             }
