@@ -130,3 +130,30 @@ print('ok')"
     assert_failure 1
     assert_output "nn-pca: nan.nns: record 1 (r0000): value 1 is NaN"
 }
+
+@test "nn-decode: PCA with every component gives the images back; VAE images are in [0, 1]" {
+    py=$(python_with_msgpack) || skip "no python3 with numpy"
+    faces 40 4x4
+    nn-pca -q d.nns -k 16 -o pca.nns
+    nn-encode -m pca.nns d.nns | nn-decode -m pca.nns > back.nns
+    run nn-cat --info back.nns
+    assert_line "kind:     image"
+    assert_line "shape:    4x4x1 (16 values, 64 bytes a record)"
+    diff <(nn-cat --json d.nns | cut -d, -f1-3) <(nn-cat --json back.nns | cut -d, -f1-3)
+    nn-cat --to npy a.npy d.nns
+    nn-cat --to npy b.npy back.nns
+    "$py" -c "import numpy as np; assert np.allclose(np.load('a.npy'), np.load('b.npy'), atol=1e-4)"
+    nn-vae-train d.nns -o vae.nns --epochs 1 --hidden 8 --latent 2
+    nn-encode -m vae.nns d.nns | nn-decode -m vae.nns > v.nns
+    nn-cat --to npy v.npy v.nns
+    "$py" -c "import numpy as np; v = np.load('v.npy'); assert v.shape == (40, 4, 4, 1) and v.min() >= 0 and v.max() <= 1"
+}
+
+@test "nn-decode: latents of the wrong size are an error" {
+    faces 40 4x4
+    nn-pca -q d.nns -k 3 -o pca.nns
+    nn-mkstream -n 2 --shape 5 > z.nns
+    run nn-decode -m pca.nns z.nns
+    assert_failure 1
+    assert_output "nn-decode: z.nns: header: records are 5 f32 values, the model pca.nns decodes 3 f32 values"
+}

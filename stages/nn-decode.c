@@ -1,0 +1,142 @@
+/* nn-decode: a model (VAE or PCA) and a latent stream in, an image stream out: the VAE
+ * decoder's mean, sigmoid(logits), or the PCA back-projection mean + z C. */
+#include "nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE[] = "nn-decode [OPTION]... -m MODEL [INPUT]";
+static const char SUMMARY[] =
+    "Decode every latent vector of INPUT (default -) to an image with the model MODEL.";
+
+enum { O_MODEL, O_OUTPUT, O_BATCH, O_THREADS, O_HELP, O_VERSION };
+static const nn_opt OPTS[] = {
+    [O_MODEL] = {"model", 'm', 1, "MODEL", "the model file (nn-vae-train or nn-pca)"},
+    [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the image stream to FILE (default -)"},
+    [O_BATCH] = {"batch", 'b', 1, "N", "records decoded together (default 256)"},
+    [O_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
+    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
+    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
+    {0},
+};
+
+typedef struct {
+    int n, cap;
+    float *z;
+    char **id, **label, **group;
+} batch;
+
+static void keep(char **slot, const char *s, size_t len)
+{
+    *slot = nn_xrealloc(*slot, len + 1);
+    memcpy(*slot, s, len + 1);
+}
+
+/* Images of the batch into x (n x D), clipped to [0, 1] for PCA. */
+static void decode(const nn_model *m, nn_vae_work *w, const batch *b, float *x)
+{
+    if (m->type == NN_MODEL_PCA) {
+        for (int i = 0; i < b->n; i++) memcpy(x + (size_t)i * m->D, m->params, m->D * sizeof(float));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b->n, (int)m->D, m->k, 1.0f, b->z,
+                    m->k, m->params + m->D, (int)m->D, 1.0f, x, (int)m->D);
+        for (size_t i = 0; i < (size_t)b->n * m->D; i++) x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
+        return;
+    }
+    const float *logits = nn_vae_decode_logits(&m->vae, m->params, w, b->z, b->n);
+    for (size_t i = 0; i < (size_t)b->n * m->D; i++) x[i] = 1.0f / (1.0f + expf(-logits[i]));
+}
+
+int main(int argc, char **argv)
+{
+    nn_init(argv[0]);
+    nn_opt_parser p;
+    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    const char *model = NULL, *output = "-";
+    int cap = 256, k;
+    while ((k = nn_opt_next(&p)) >= 0) {
+        const char *a = p.arg[0];
+        switch (k) {
+        case O_MODEL: model = a; break;
+        case O_OUTPUT: output = a; break;
+        case O_BATCH: cap = (int)nn_parse_int("--batch", a, 1, 1 << 16); break;
+        case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
+        case O_HELP:
+            nn_opt_help(&p, SUMMARY, stdout);
+            nn_close_stdout();
+            exit(NN_EXIT_OK);
+        case O_VERSION: nn_print_version();
+        }
+    }
+    if (!model) nn_usage_error(USAGE, "no model: give -m MODEL");
+    if (p.npos > 1) nn_usage_error(USAGE, "one INPUT at most");
+    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    const char *input = p.npos ? p.pos[0] : "-";
+    nn_model m;
+    char err[700];
+    if (nn_model_load(model, &m, err, sizeof err) != 0) nn_die("%s", err);
+    size_t L = nn_model_latent(&m);
+    nn_header in = {0};
+    nn_reader *r = nn_open_stream(input, &in);
+    if (in.dtype != NN_F32 || in.count != L)
+        nn_die("%s: header: records are %zu %s values, the model %s decodes %zu f32 values",
+               input, in.count, nn_dtype_name(in.dtype), model, L);
+
+    nn_header h = {0};
+    if (nn_header_set(&h, "image", NN_F32, m.ndim, m.shape, err, sizeof err) != 0) nn_die("%s", err);
+    nn_meta *meta = nn_meta_new();
+    nn_meta_provenance(meta, argc, argv, &in);
+    nn_meta_str(meta, "model_file", model);
+    nn_meta_str(meta, "range", "[0,1]");
+    nn_meta_finish(meta, &h);
+    nn_writer *out = nn_create_stream(output, &h);
+
+    nn_vae_work w;
+    if (m.type == NN_MODEL_VAE) nn_vae_work_init(&w, &m.vae, cap);
+    batch b = {.cap = cap};
+    b.z = nn_xmalloc((size_t)cap * L * sizeof(float));
+    b.id = nn_xcalloc((size_t)cap, sizeof(char *));
+    b.label = nn_xcalloc((size_t)cap, sizeof(char *));
+    b.group = nn_xcalloc((size_t)cap, sizeof(char *));
+    float *x = nn_xmalloc((size_t)cap * m.D * sizeof(float));
+    nn_record rec;
+    int more = 1;
+    while (more) {
+        more = nn_next_record(r, &rec) > 0;
+        if (more) {
+            for (size_t j = 0; j < L; j++)
+                if (!isfinite(rec.f32[j]))
+                    nn_die("%s: record %llu (%s): value %zu is not finite", input,
+                           (unsigned long long)nn_reader_records(r), rec.id, j + 1);
+            memcpy(b.z + (size_t)b.n * L, rec.f32, L * sizeof(float));
+            keep(&b.id[b.n], rec.id, rec.id_len);
+            keep(&b.label[b.n], rec.label, rec.label_len);
+            keep(&b.group[b.n], rec.group, rec.group_len);
+            b.n++;
+        }
+        if (b.n == cap || (!more && b.n)) {
+            decode(&m, &w, &b, x);
+            for (int i = 0; i < b.n; i++) nn_put_record(out, b.id[i], b.label[i], b.group[i], x + (size_t)i * m.D);
+            b.n = 0;
+        }
+    }
+    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
+    nn_finish_stream(out);
+
+    for (int i = 0; i < cap; i++) free(b.id[i]), free(b.label[i]), free(b.group[i]);
+    free(b.id);
+    free(b.label);
+    free(b.group);
+    free(b.z);
+    free(x);
+    if (m.type == NN_MODEL_VAE) nn_vae_work_free(&w);
+    nn_model_free(&m);
+    nn_reader_close(r);
+    nn_header_free(&in);
+    nn_header_free(&h);
+    nn_opt_free(&p);
+    return NN_EXIT_OK;
+}
