@@ -106,7 +106,7 @@ double nn_reparam_kl_backward(float *dh, const float *dz, const float *h, const 
     double kl = 0;
     for (int n = 0; n < B; n++) {
         const float *mu = h + (size_t)n * 2 * L, *lv = mu + L;
-        float *dmu = dh + (size_t)n * 2 * L, *dlv = dmu + L;
+        float *dmu = dh ? dh + (size_t)n * 2 * L : NULL, *dlv = dh ? dmu + L : NULL;
         for (int j = 0; j < L; j++) {
             float e = expf(lv[j]), s = expf(0.5f * lv[j]);
             kl += -0.5 * (double)(1 + lv[j] - mu[j] * mu[j] - e);

@@ -88,6 +88,12 @@ void nn_meta_finish(nn_meta *m, nn_header *h)
     nn_meta_take(m, &h->meta, &h->meta_len);
 }
 
+void nn_meta_u64(nn_meta *m, const char *k, uint64_t v)
+{
+    key(m, k);
+    msgpack_pack_uint64(&m->pk, v);
+}
+
 void nn_meta_u64v(nn_meta *m, const char *k, int n, const uint64_t *v)
 {
     key(m, k);
@@ -237,6 +243,17 @@ int nn_meta_get_double(const void *packed, size_t len, const char *key, double *
         else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) *out = (double)o->via.i64;
         else rc = -1;
     }
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}
+
+int nn_meta_get_u64(const void *packed, size_t len, const char *key, uint64_t *out)
+{
+    msgpack_unpacked up;
+    const msgpack_object *o;
+    int rc = lookup(packed, len, key, &up, &o);
+    if (rc == 0 && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) *out = o->via.u64;
+    else rc = -1;
     msgpack_unpacked_destroy(&up);
     return rc;
 }

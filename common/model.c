@@ -256,8 +256,13 @@ int nn_model_load(const char *path, nn_model *m, char *err, size_t errlen)
         snprintf(err, errlen, "%s", nn_reader_error(r));
         goto done;
     }
-    if (strcmp(h.kind, "model") != 0 || h.dtype != NN_F32 || h.ndim != 1) {
+    if (strcmp(h.kind, "model") != 0) {
         snprintf(err, errlen, "%s: not a model file (kind '%s')", path, h.kind);
+        goto done;
+    }
+    if (h.dtype != NN_F32 || h.ndim != 1) {
+        snprintf(err, errlen, "%s: a model file holds f32 vectors, this one %s of %d dimensions",
+                 path, nn_dtype_name(h.dtype), h.ndim);
         goto done;
     }
     msgpack_unpacked up;
@@ -266,7 +271,7 @@ int nn_model_load(const char *path, nn_model *m, char *err, size_t errlen)
     int ok = h.meta_len && msgpack_unpack_next(&up, (const char *)h.meta, h.meta_len, &off) ==
                                MSGPACK_UNPACK_SUCCESS;
     if (!ok || parse_meta(m, &up.data, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s: %s", path, ok ? why : "header: no meta");
+        snprintf(err, errlen, "%s: %s", path, ok ? why : "header: meta has no model description");
         msgpack_unpacked_destroy(&up);
         goto done;
     }

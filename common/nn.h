@@ -196,6 +196,7 @@ void nn_meta_int(nn_meta *m, const char *key, long long value);
 void nn_meta_double(nn_meta *m, const char *key, double value);
 void nn_meta_strv(nn_meta *m, const char *key, int n, char *const *values);
 void nn_meta_packed(nn_meta *m, const char *key, const void *packed, size_t len);
+void nn_meta_u64(nn_meta *m, const char *key, uint64_t value);
 void nn_meta_u64v(nn_meta *m, const char *key, int n, const uint64_t *values);
 void nn_meta_intv(nn_meta *m, const char *key, int n, const int *values);
 /* Replaces h->meta with the map built so far and frees m. */
@@ -207,6 +208,7 @@ void nn_meta_provenance(nn_meta *m, int argc, char **argv, const nn_header *inpu
 /* Looks up a top-level key of a packed map: 0 and the value, or -1 if absent or of another
  * type. */
 int nn_meta_get_double(const void *packed, size_t len, const char *key, double *out);
+int nn_meta_get_u64(const void *packed, size_t len, const char *key, uint64_t *out);
 int nn_meta_get_str(const void *packed, size_t len, const char *key, char *out, size_t outlen);
 /* Writes packed MessagePack as JSON (bin as {"bin": N}); -1 if it is not valid msgpack. */
 int nn_json_packed(FILE *out, const void *packed, size_t len);

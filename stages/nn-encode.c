@@ -201,8 +201,13 @@ int main(int argc, char **argv)
     uint64_t done = 0;
     while (nn_next_record(r, &rec) > 0) {
         float *x = b.x + (size_t)b.n * e.m.D;
-        if (in.dtype == NN_F32) memcpy(x, rec.f32, e.m.D * sizeof(float));
-        else
+        if (in.dtype == NN_F32) {
+            memcpy(x, rec.f32, e.m.D * sizeof(float));
+            for (size_t j = 0; j < e.m.D; j++)
+                if (!isfinite(x[j]))
+                    nn_die("%s: record %llu (%s): value %zu is %s", o.input, (unsigned long long)done + 1,
+                           rec.id, j + 1, isnan(x[j]) ? "NaN" : "infinite");
+        } else
             for (size_t j = 0; j < e.m.D; j++) x[j] = (float)rec.u8[j] / 255.0f;
         set_str(&b.id[b.n], rec.id, rec.id_len);
         set_str(&b.label[b.n], rec.label, rec.label_len);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char USAGE[] = "nn-pca [OPTION]... -o MODEL [INPUT]";
 static const char SUMMARY[] =
@@ -68,7 +69,7 @@ static const char *fit(const float *xc, size_t N, size_t D, int k, float *comps,
     for (int c = 0; c < k; c++) {
         int col = n - 1 - c;                 /* the largest eigenvalues come last */
         float *out = comps + (size_t)c * D;
-        var[c] = (float)(w[col] / (double)(N - 1));
+        var[c] = (float)(w[col] > 0 ? w[col] / (double)(N - 1) : 0);   /* rounding can make 0 < 0 */
         if (!by_gram)
             for (size_t j = 0; j < D; j++) out[j] = (float)a[(size_t)col * (size_t)n + j];
         else {
@@ -80,6 +81,9 @@ static const char *fit(const float *xc, size_t N, size_t D, int k, float *comps,
                 out[j] = (float)s;
                 norm += s * s;
             }
+            if (!(norm > 0))
+                nn_die("component %d has no variance: the records span fewer dimensions; ask for "
+                       "fewer --components", c + 1);
             for (size_t j = 0; j < D; j++) out[j] = (float)(out[j] / sqrt(norm));
         }
         /* Signs are arbitrary: make the largest entry positive, so results are reproducible. */
@@ -117,6 +121,8 @@ int main(int argc, char **argv)
         }
     }
     if (!output) nn_usage_error(USAGE, "no model file: give -o MODEL");
+    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
     if (p.npos > 1) nn_usage_error(USAGE, "one INPUT at most");
     const char *input = p.npos ? p.pos[0] : "-";
 
@@ -129,7 +135,9 @@ int main(int argc, char **argv)
     if ((size_t)k > rank)
         nn_die("%s: --components %d is more than %zu records of %zu values can give (%zu)", input,
                k, N, D, rank);
-    if (N > D && D > 20000) nn_die("%s: %zu values a record is too many for an exact PCA", input, D);
+    if ((N < D ? N : D) > 20000)
+        nn_die("%s: an exact PCA of %zu records of %zu values needs a %zu x %zu matrix: too large",
+               input, N, D, N < D ? N : D, N < D ? N : D);
 
     nn_model m = {.type = NN_MODEL_PCA, .ndim = h.ndim, .D = D, .k = k};
     memcpy(m.shape, h.shape, sizeof m.shape);

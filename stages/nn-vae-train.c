@@ -127,9 +127,11 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         }
     }
     if (!o->model) nn_usage_error(USAGE, "no model file: give -o MODEL");
+    if (strcmp(o->model, "-") == 0)
+        nn_usage_error(USAGE, "the model must be a file: it is rewritten after every epoch");
     if (p->npos > 1) nn_usage_error(USAGE, "one TRAIN stream at most");
     o->train = p->npos ? p->pos[0] : "-";
-    if (o->s.patience && !o->val) nn_usage_error(USAGE, "--patience needs --val");
+    if (o->s.patience && !o->val && !o->resume) nn_usage_error(USAGE, "--patience needs --val");
 }
 
 /* ---------------------------------------------------------------- settings in the model */
@@ -147,19 +149,21 @@ static void pack_settings(const settings *s, nn_model *m)
     nn_meta_double(d, "adam_eps", s->adam.eps);
     nn_meta_double(d, "weight_decay", s->adam.weight_decay);
     nn_meta_int(d, "patience", s->patience);
-    nn_meta_int(d, "seed", (long long)s->seed);
+    nn_meta_u64(d, "seed", s->seed);
     free(m->options);
     nn_meta_take(d, &m->options, &m->options_len);
 }
 
 static void unpack_settings(const nn_model *m, settings *s, const char *path)
 {
-    double v[11];
-    static const char *keys[11] = {"epochs", "batch", "beta", "warmup", "lr", "beta1", "beta2",
-                                   "adam_eps", "weight_decay", "patience", "seed"};
-    for (int i = 0; i < 11; i++)
+    double v[10];
+    static const char *keys[10] = {"epochs", "batch", "beta", "warmup", "lr", "beta1", "beta2",
+                                   "adam_eps", "weight_decay", "patience"};
+    for (int i = 0; i < 10; i++)
         if (nn_meta_get_double(m->options, m->options_len, keys[i], &v[i]) != 0)
             nn_die("%s: the checkpoint has no '%s' setting", path, keys[i]);
+    if (nn_meta_get_u64(m->options, m->options_len, "seed", &s->seed) != 0)
+        nn_die("%s: the checkpoint has no 'seed' setting", path);
     s->arch = m->vae.a;
     s->epochs = (int)v[0];
     s->batch = (int)v[1];
@@ -167,7 +171,6 @@ static void unpack_settings(const nn_model *m, settings *s, const char *path)
     s->warmup = (int)v[3];
     s->adam = (nn_adam){(float)v[4], (float)v[5], (float)v[6], (float)v[7], (float)v[8]};
     s->patience = (int)v[9];
-    s->seed = (uint64_t)v[10];
 }
 
 /* ---------------------------------------------------------------- the run */
@@ -347,7 +350,8 @@ static void train(run *r)
             m->state.bad_epochs = 0;
         } else
             m->state.bad_epochs++;
-        nn_model_save(r->o->model, m, "nn-vae-train");
+        /* The log line first: if a kill comes between the two, --resume drops the line of the
+         * epoch the checkpoint does not have, and writes it again. */
         if (r->metrics) {
             fprintf(r->metrics, "{\"epoch\":%ld,\"train_loss\":", epoch);
             nn_json_number(r->metrics, recon + beta * kl);
@@ -365,6 +369,7 @@ static void train(run *r)
                     s->adam.lr, nn_now() - t0, m->state.best_epoch);
             if (fflush(r->metrics) != 0) nn_die("%s: write error: %s", r->o->metrics, strerror(errno));
         }
+        nn_model_save(r->o->model, m, "nn-vae-train");
         if (s->patience && m->state.bad_epochs >= s->patience) {
             nn_warn("no better validation loss for %d epochs: stopping after epoch %ld, keeping "
                     "epoch %ld", s->patience, epoch, m->state.best_epoch);
@@ -388,12 +393,18 @@ int main(int argc, char **argv)
     int resuming = o.resume && stat(o.model, &st) == 0;
     if (o.resume && !resuming) nn_warn("%s does not exist yet: starting from scratch", o.model);
 
+    if (!resuming) {
+        /* A model path that cannot be written fails now, not after the first epoch. */
+        char err[700];
+        nn_atomic probe;
+        if (nn_atomic_open(&probe, o.model, err, sizeof err) != 0) nn_die("%s", err);
+        nn_atomic_abort(&probe);
+    }
     if (resuming) resume(&r);
-    /* The Bernoulli likelihood needs pixels in [0, 1]. */
-    int bernoulli = !r.s.arch.gaussian;
-    float lo = bernoulli ? 0 : -INFINITY, hi = bernoulli ? 1 : INFINITY;
-    nn_matrix_load(o.train, &r.train_hdr, &r.train, lo, hi,
-                   bernoulli ? " (the Bernoulli likelihood needs [0, 1]: use --likelihood gaussian)" : "");
+    /* The decoder's mean is a sigmoid, so pixels must be in [0, 1] for either likelihood. */
+    const char *hint = " (the decoder's output is a sigmoid: images must be in [0, 1], as "
+                       "nn-ingest writes them)";
+    nn_matrix_load(o.train, &r.train_hdr, &r.train, 0, 1, hint);
     if (r.train.n == 0) nn_die("%s: the training stream has no records", o.train);
     if (!resuming) start_fresh(&r);
     else if (r.m.D != r.train.d || r.m.ndim != r.train_hdr.ndim ||
@@ -405,8 +416,10 @@ int main(int argc, char **argv)
     pack_settings(&r.s, &r.m);
     if (o.val) {
         nn_header vh = {0};
-        nn_matrix_load(o.val, &vh, &r.val, lo, hi, "");
+        nn_matrix_load(o.val, &vh, &r.val, 0, 1, hint);
+        if (r.val.n == 0) nn_die("%s: the validation stream has no records", o.val);
         char why[300];
+        vh.dtype = r.train_hdr.dtype;   /* both are f32 in memory */
         if (nn_header_compatible(&r.train_hdr, &vh, why, sizeof why) != 0)
             nn_die("%s: header: %s of %s", o.val, why, o.train);
         nn_header_free(&vh);
@@ -417,9 +430,13 @@ int main(int argc, char **argv)
     r.order = nn_xmalloc(r.train.n * sizeof(size_t));
     open_metrics(&r);
     if (r.m.state.epoch >= r.s.epochs)
-        nn_warn("%s already has %ld epochs (--epochs %d): nothing to do", o.model, r.m.state.epoch,
-                r.s.epochs);
-    train(&r);
+        nn_warn("%s already has %ld epoch%s (--epochs %d): nothing to do", o.model, r.m.state.epoch,
+                r.m.state.epoch == 1 ? "" : "s", r.s.epochs);
+    else if (r.s.patience && r.m.state.bad_epochs >= r.s.patience)
+        nn_warn("%s stopped early after epoch %ld (no better validation loss for %d epochs): "
+                "nothing to do", o.model, r.m.state.epoch, r.s.patience);
+    else
+        train(&r);
     if (r.metrics && fclose(r.metrics) != 0) nn_die("%s: write error: %s", o.metrics, strerror(errno));
 
     nn_vae_work_free(&r.work);

@@ -80,6 +80,14 @@ loss_of() { sed -n "s/^{\"epoch\":$1,\"train_loss\":\([0-9.]*\).*/\1/p" "$2"; }
     [ -z "$(ls -A | grep tmp)" ]
 }
 
+@test "large seeds survive --resume" {
+    faces
+    nn-vae-train d.nns -o whole.nns --epochs 3 --seed 9223372036854775807 "${small[@]}"
+    nn-vae-train d.nns -o part.nns --epochs 1 --seed 9223372036854775807 "${small[@]}"
+    nn-vae-train d.nns -o part.nns --epochs 3 --resume
+    cmp whole.nns part.nns
+}
+
 @test "early stopping keeps the best epoch" {
     faces
     run nn-vae-train d.nns -o m.nns --val d.nns --patience 2 --epochs 50 --lr 1e-9 "${small[@]}" -m log.jsonl
@@ -88,6 +96,11 @@ loss_of() { sed -n "s/^{\"epoch\":$1,\"train_loss\":\([0-9.]*\).*/\1/p" "$2"; }
     best=$(echo "$output" | sed 's/.*keeping epoch //')
     last=$(tail -1 log.jsonl | sed 's/.*"epoch":\([0-9]*\),.*/\1/')
     [ "$last" -eq "$((best + 2))" ]
+    cp m.nns stopped.nns
+    run nn-vae-train d.nns -o m.nns --resume
+    assert_success
+    assert_output --regexp "stopped early after epoch [0-9]+ \(no better validation loss for 2 epochs\): nothing to do$"
+    cmp m.nns stopped.nns
 }
 
 @test "bad input: empty, NaN, out of range, wrong shape on resume; exit 1" {
@@ -102,13 +115,22 @@ loss_of() { sed -n "s/^{\"epoch\":$1,\"train_loss\":\([0-9.]*\).*/\1/p" "$2"; }
     nn-mkstream -n 3 --shape 4 > big.nns
     run nn-vae-train -o m.nns big.nns
     assert_failure 1
-    assert_output "nn-vae-train: big.nns: record 2 (r0001): value 2 is 1.001, outside [0, 1] (the Bernoulli likelihood needs [0, 1]: use --likelihood gaussian)"
-    run nn-vae-train -o m.nns big.nns --likelihood gaussian --epochs 1 "${small[@]}"
+    assert_output "nn-vae-train: big.nns: record 2 (r0001): value 2 is 1.001, outside [0, 1] (the decoder's output is a sigmoid: images must be in [0, 1], as nn-ingest writes them)"
+    nn-mkstream -n 3 --shape 4 --dtype u8 > u8.nns
+    run nn-vae-train -o m.nns u8.nns --likelihood gaussian --epochs 1 "${small[@]}"
     assert_success
     faces
     run nn-vae-train -o m.nns d.nns --resume
     assert_failure 1
     assert_output "nn-vae-train: d.nns: records are 8x8x1, the checkpoint's model takes 4 values"
+    run nn-vae-train -o m.nns d.nns --val empty.nns
+    assert_failure 1
+    assert_output "nn-vae-train: empty.nns: the validation stream has no records"
+    run nn-vae-train -o nodir/m.nns d.nns
+    assert_failure 1
+    assert_output "nn-vae-train: nodir/m.nns: cannot create: No such file or directory"
+    run nn-vae-train -o - d.nns
+    assert_failure 2
     run nn-vae-train -o m.nns d.nns --val big.nns "${small[@]}"
     assert_failure 1
 }
