@@ -2,6 +2,7 @@
 #include "nn.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -50,6 +51,10 @@ static void on_signal(int sig)
 
 void nn_init(const char *argv0)
 {
+    /* Stages allocate and free image-sized buffers per record; glibc would map and unmap each
+     * one (and trim the heap after it), paying page faults every time. Keep them in the heap. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
     nn_prog = slash ? slash + 1 : (argv0 ? argv0 : "nn");
     /* A closed pipe is reported as a write error (EPIPE) instead of killing us silently. */
