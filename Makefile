@@ -10,7 +10,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CFLAGS ?= -O3 -g
 override CFLAGS += -std=gnu11 -fno-math-errno -fno-trapping-math -fopenmp-simd -Wall -Wextra -Icommon $(PKG_CFLAGS) -MMD -MP
 override LDFLAGS += -Wl,--as-needed
-LDLIBS := $(PKG_LIBS) -lmvec -lm
+LDLIBS := $(PKG_LIBS) -lmvec -lm -lpthread
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined

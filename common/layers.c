@@ -29,13 +29,13 @@ void nn_linear_backward(float *dx, float *dw, float *db, const float *dy, const 
 }
 
 /* y = max(x, 0), in place allowed; (N) */
-void nn_relu_forward(float *y, const float *x, size_t N)
+NN_HOT void nn_relu_forward(float *y, const float *x, size_t N)
 {
     for (size_t i = 0; i < N; i++) y[i] = x[i] > 0 ? x[i] : 0;
 }
 
 /* dx = dy where the output was positive; y is the forward output; in place allowed. (N) */
-void nn_relu_backward(float *dx, const float *dy, const float *y, size_t N)
+NN_HOT void nn_relu_backward(float *dx, const float *dy, const float *y, size_t N)
 {
     for (size_t i = 0; i < N; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
 }
@@ -51,7 +51,7 @@ extern float log1pf(float) __attribute__((simd("notinbranch")));
  * (softplus(l) - x l) so that it never takes the log of 0. Gaussian with fixed sigma:
  * (sigmoid(l) - x)^2 / (2 sigma^2). Returns the sum in double. One exp(-|l|) serves both
  * the sigmoid and the softplus. */
-double nn_recon_loss(float *restrict dlogits, const float *restrict logits, const float *restrict x,
+NN_HOT double nn_recon_loss(float *restrict dlogits, const float *restrict logits, const float *restrict x,
                      size_t N, int gaussian, float sigma, float scale)
 {
     /* Sums in float over blocks of 256 (so the loops vectorise), blocks added in double. */

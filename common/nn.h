@@ -248,6 +248,12 @@ int nn_idx_read(nn_idx *x, void *item, char *err, size_t errlen);
 void nn_idx_close(nn_idx *x);
 
 /* ---- network layers (layers.c) ---- */
+/* Hot elementwise loops get an AVX2 clone, picked at load time on CPUs that have it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define NN_HOT
+#endif
 void nn_linear_forward(float *y, const float *x, const float *w, const float *b, int B, int In, int Out);
 void nn_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                         const float *w, int B, int In, int Out);
@@ -298,9 +304,9 @@ const float *nn_vae_encode(const nn_vae_layout *l, const float *p, nn_vae_work *
 const float *nn_vae_decode_logits(const nn_vae_layout *l, const float *p, nn_vae_work *w,
                                   const float *z, int B);
 void nn_vae_step(const nn_vae_layout *l, const float *p, float *g, nn_vae_work *w,
-                 const float *x, int B, float beta, double *recon, double *kl);
-void nn_adam_step(float *restrict p, const float *restrict g, float *restrict m,
-                  float *restrict v, size_t n, const nn_adam *o, long t);
+                 const float *x, int B, float beta, float scale, double *recon, double *kl);
+void nn_adam_step(float *restrict p, const float *restrict g, const float *restrict g2,
+                  float *restrict m, float *restrict v, size_t n, const nn_adam *o, long t);
 
 /* ---- a whole stream as a matrix (matrix.c) ---- */
 typedef struct {

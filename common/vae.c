@@ -106,16 +106,16 @@ const float *nn_vae_decode_logits(const nn_vae_layout *l, const float *p, nn_vae
 }
 
 /* One batch: forward with the noise in w->eps, the loss terms summed over the batch, and, when
- * g is not NULL, the gradients of (recon + beta KL) / B into g. */
+ * g is not NULL, the gradients of (recon + beta KL) * scale into g (scale = 1 / B for the
+ * batch mean; 1 / B of the whole batch when this is a slice of it). */
 void nn_vae_step(const nn_vae_layout *l, const float *p, float *g, nn_vae_work *w,
-                 const float *x, int B, float beta, double *recon, double *kl)
+                 const float *x, int B, float beta, float scale, double *recon, double *kl)
 {
     const nn_vae_arch *a = &l->a;
     int L = a->L, k = l->nlayers;
     const float *h = nn_vae_encode(l, p, w, x, B);
     nn_reparam_forward(w->z, h, w->eps, B, L);
     const float *logits = nn_vae_decode_logits(l, p, w, w->z, B);
-    float scale = 1.0f / (float)B;
     /* d1 holds the gradient flowing down; d2 is scratch. */
     *recon = nn_recon_loss(g ? w->d1 : NULL, logits, x, (size_t)B * (size_t)a->D, a->gaussian,
                            a->sigma, scale);
@@ -141,10 +141,23 @@ void nn_vae_step(const nn_vae_layout *l, const float *p, float *g, nn_vae_work *
 }
 
 /* Adam (Kingma and Ba) with PyTorch's L2 weight decay (added to the gradient); t counts steps
- * from 1. */
-void nn_adam_step(float *restrict p, const float *restrict g, float *restrict m,
-                  float *restrict v, size_t n, const nn_adam *o, long t)
+ * from 1. The gradient is g, plus g2 when it is not NULL (two workers' halves, summed here so
+ * that the memory-bound update reads each array once). Cloned for AVX2 where the CPU has it. */
+NN_HOT void nn_adam_step(float *restrict p, const float *restrict g, const float *restrict g2,
+                         float *restrict m, float *restrict v, size_t n, const nn_adam *o, long t)
 {
+    if (g2) {
+        float c1 = 1.0f / (1.0f - (float)pow(o->beta1, (double)t));
+        float c2 = 1.0f / (1.0f - (float)pow(o->beta2, (double)t));
+        float b1 = o->beta1, b2 = o->beta2, lr = o->lr, eps = o->eps, wd = o->weight_decay;
+        for (size_t i = 0; i < n; i++) {
+            float gi = g[i] + g2[i] + wd * p[i];
+            m[i] = b1 * m[i] + (1 - b1) * gi;
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+            p[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+        }
+        return;
+    }
     float c1 = 1.0f / (1.0f - (float)pow(o->beta1, (double)t));
     float c2 = 1.0f / (1.0f - (float)pow(o->beta2, (double)t));
     float b1 = o->beta1, b2 = o->beta2, lr = o->lr, eps = o->eps, wd = o->weight_decay;

@@ -210,7 +210,7 @@ static void check_network(int gaussian)
     fill(w.eps, B * 3, &r, 1);
     double recon, kl;
     const float beta = 0.8f;
-    nn_vae_step(&l, p, g, &w, x, B, beta, &recon, &kl);
+    nn_vae_step(&l, p, g, &w, x, B, beta, 1.0f / B, &recon, &kl);
     double *pd = nn_xmalloc(l.nparams * sizeof(double));
     for (size_t i = 0; i < l.nparams; i++) pd[i] = p[i];
     CHECK(close_to((recon + beta * kl) / B, ref_loss(&l, pd, x, w.eps, B, beta), 1e-4));
@@ -261,7 +261,7 @@ static void test_tiny_by_hand(void)
     w.eps[0] = 0;
     float x = 1;
     double recon, kl;
-    nn_vae_step(&l, p, NULL, &w, &x, 1, 1, &recon, &kl);
+    nn_vae_step(&l, p, NULL, &w, &x, 1, 1, 1, &recon, &kl);
     CHECK(fabs(recon - 0.598138869) < 1e-6);
     CHECK(fabs(kl - 0.233265319) < 1e-6);
     if (cur_failed) printf("#   recon %.9f kl %.9f\n", recon, kl);
@@ -273,11 +273,17 @@ static void test_adam(void)
     /* One step from zero moments moves each parameter by lr against the gradient's sign. */
     float p[3] = {1, -1, 0.5f}, g[3] = {0.3f, -2, 0}, m[3] = {0}, v[3] = {0};
     nn_adam o = {.lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
-    nn_adam_step(p, g, m, v, 3, &o, 1);
+    nn_adam_step(p, g, NULL, m, v, 3, &o, 1);
     CHECK(fabsf(p[0] - 0.99f) < 1e-6f && fabsf(p[1] + 0.99f) < 1e-6f && p[2] == 0.5f);
     o.weight_decay = 0.1f;
     float q[1] = {2}, gq[1] = {0}, mq[1] = {0}, vq[1] = {0};
-    nn_adam_step(q, gq, mq, vq, 1, &o, 1);
+    nn_adam_step(q, gq, NULL, mq, vq, 1, &o, 1);
+    /* Two halves of a gradient step like their sum. */
+    float a[2] = {1, 1}, h1[2] = {0.1f, -0.3f}, h2[2] = {0.2f, 0.1f}, ma[2] = {0}, va[2] = {0};
+    float b[2] = {1, 1}, whole[2] = {0.3f, -0.2f}, mb[2] = {0}, vb[2] = {0};
+    nn_adam_step(a, h1, h2, ma, va, 2, &o, 1);
+    nn_adam_step(b, whole, NULL, mb, vb, 2, &o, 1);
+    CHECK(fabsf(a[0] - b[0]) < 1e-7f && fabsf(a[1] - b[1]) < 1e-7f);
     CHECK(fabsf(q[0] - 1.99f) < 1e-6f);   /* decay acts like a gradient of 0.2 */
 }
 
