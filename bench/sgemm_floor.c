@@ -1,6 +1,7 @@
-/* The floor for bench/vae.sh: the matrix products of one epoch of the 784-400-20 VAE at batch
- * 128 (forward, and backward without the input's gradient), timed alone with OpenBLAS. Prints
- * the FLOP count, the seconds and the sustained GFLOP/s. */
+/* The floor for bench/vae.sh: the matrix products of one epoch of the 784-400-20 VAE (forward,
+ * and backward without the input's gradient), timed alone with OpenBLAS. Arguments: records
+ * (default 60000) and rows a product (default 128). Prints the FLOP count, the seconds and the
+ * sustained GFLOP/s. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,10 @@ static double now(void)
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    enum { N = 60000, B = 128 };
+    enum { B = 128 };
+    int N = argc > 1 ? atoi(argv[1]) : 60000, rows = argc > 2 ? atoi(argv[2]) : B;
     /* (in, out) of the linear layers: encoder 784-400-40, decoder 20-400-784 */
     int in[4] = {784, 400, 20, 400}, out[4] = {400, 40, 400, 784};
     float *x = calloc((size_t)B * 784, 4), *y = calloc((size_t)B * 784, 4), *w = calloc(784 * 400, 4),
@@ -23,8 +25,8 @@ int main(void)
     for (int i = 0; i < B * 784; i++) x[i] = (float)rand() / RAND_MAX, y[i] = x[i];
     for (int i = 0; i < 784 * 400; i++) w[i] = (float)rand() / RAND_MAX - 0.5f;
     double flop = 0, t0 = now();
-    for (int done = 0; done < N; done += B) {
-        int b = N - done < B ? N - done : B;
+    for (int done = 0; done < N; done += rows) {
+        int b = N - done < rows ? N - done : rows;
         for (int l = 0; l < 4; l++) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, out[l], in[l], 1, x, in[l], w, in[l], 0, y, out[l]);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out[l], in[l], b, 1, y, out[l], x, in[l], 0, g, in[l]);
