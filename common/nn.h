@@ -100,6 +100,7 @@ typedef struct {
     double start, last;
     int active;
     int tty;
+    char note[64];        /* shown after the counts, e.g. the current loss */
 } nn_progress;
 
 void nn_progress_start(nn_progress *p, const char *what, uint64_t total);

@@ -20,6 +20,7 @@ void nn_progress_start(nn_progress *p, const char *what, uint64_t total)
     p->total = total;
     p->start = p->last = nn_now();
     p->tty = isatty(STDERR_FILENO);
+    p->note[0] = 0;
     p->active = p->tty || nn_progress_forced;
 }
 
@@ -33,7 +34,7 @@ static void draw(nn_progress *p, uint64_t done, double now, int final)
         fprintf(stderr, "/%llu (%3.0f%%)", (unsigned long long)p->total, 100.0 * frac);
         if (!final && frac > 0) fprintf(stderr, " ETA %.0fs", elapsed * (1 - frac) / frac);
     }
-    fprintf(stderr, " %.1fs%s", elapsed, p->tty ? "\033[K" : "\n");
+    fprintf(stderr, " %.1fs%s%s%s", elapsed, p->note[0] ? " " : "", p->note, p->tty ? "\033[K" : "\n");
     if (final && p->tty) fputc('\n', stderr);
 }
 

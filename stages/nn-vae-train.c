@@ -473,6 +473,9 @@ static void train_epoch(run *r, long epoch, float beta, double *recon, double *k
         }
         rs += a;
         ks += k;
+        if (r->progress.active)
+            snprintf(r->progress.note, sizeof r->progress.note, "epoch %ld loss %.2f", epoch,
+                     (rs + beta * ks) / (double)(first + (size_t)B));
         nn_progress_update(&r->progress, (uint64_t)(epoch - 1) * nbatches + b + 1);
     }
     *recon = rs / (double)n;
