@@ -22,6 +22,7 @@ extern const char *nn_prog;                       /* set by nn_init from argv[0]
 void nn_init(const char *argv0);                  /* names the program, sets up signals */
 void nn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void nn_exit_now(int status);
 /* Cleanup hooks run by nn_die and on SIGINT/SIGTERM (e.g. unlinking temporary files). */
 void nn_at_fail(void (*fn)(void *), void *arg);
 void nn_cancel_at_fail(void (*fn)(void *), void *arg);

@@ -19,7 +19,7 @@ void nn_usage_error(const char *usage, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nusage: %s\nTry '%s --help' for more information.\n", usage, nn_prog);
-    exit(NN_EXIT_USAGE);
+    nn_exit_now(NN_EXIT_USAGE);
 }
 
 void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, int argc, char **argv)
