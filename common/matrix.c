@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void nn_matrix_load(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi,
-                    const char *range_hint)
+static void load(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi,
+                 const char *range_hint, int names)
 {
     nn_reader *r = nn_open_stream(spec, h);
     memset(m, 0, sizeof *m);
@@ -16,9 +16,20 @@ void nn_matrix_load(const char *spec, nn_header *h, nn_matrix *m, float lo, floa
     m->x = nn_xmalloc(cap * m->d * sizeof(float));
     nn_record rec;
     while (nn_next_record(r, &rec) > 0) {
+        if (names && (m->n & (m->n - 1)) == 0) {   /* at 0, 1, 2, 4, ... records: grow */
+            size_t c = m->n ? 2 * m->n : 1;
+            m->id = nn_xrealloc(m->id, c * sizeof(char *));
+            m->label = nn_xrealloc(m->label, c * sizeof(char *));
+            m->group = nn_xrealloc(m->group, c * sizeof(char *));
+        }
         if (m->n == cap) {
             cap *= 2;
             m->x = nn_xrealloc(m->x, cap * m->d * sizeof(float));
+        }
+        if (names) {
+            m->id[m->n] = nn_xstrdup(rec.id);
+            m->label[m->n] = nn_xstrdup(rec.label);
+            m->group[m->n] = nn_xstrdup(rec.group);
         }
         float *row = m->x + m->n * m->d;
         for (size_t j = 0; j < m->d; j++) {
@@ -37,8 +48,27 @@ void nn_matrix_load(const char *spec, nn_header *h, nn_matrix *m, float lo, floa
     nn_reader_close(r);
 }
 
+void nn_matrix_load(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi,
+                    const char *range_hint)
+{
+    load(spec, h, m, lo, hi, range_hint, 0);
+}
+
+void nn_matrix_load_named(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi)
+{
+    load(spec, h, m, lo, hi, "", 1);
+}
+
 void nn_matrix_free(nn_matrix *m)
 {
+    for (size_t i = 0; m->id && i < m->n; i++) {
+        free(m->id[i]);
+        free(m->label[i]);
+        free(m->group[i]);
+    }
+    free(m->id);
+    free(m->label);
+    free(m->group);
     free(m->x);
     memset(m, 0, sizeof *m);
 }

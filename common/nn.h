@@ -314,11 +314,14 @@ void nn_adam_step(float *restrict p, const float *restrict g, const float *restr
 typedef struct {
     size_t n, d;          /* rows (records), values per row */
     float *x;             /* n x d */
+    char **id, **label, **group;   /* per row, when loaded with names (else NULL) */
 } nn_matrix;
 /* Reads every record; dies naming the record on NaN, infinity or a value outside [lo, hi]
  * (range_hint is appended to that message). */
 void nn_matrix_load(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi,
                     const char *range_hint);
+/* The same, keeping every record's id, label and group. */
+void nn_matrix_load_named(const char *spec, nn_header *h, nn_matrix *m, float lo, float hi);
 void nn_matrix_free(nn_matrix *m);
 
 /* ---- model files (model.c) ---- */
@@ -350,6 +353,29 @@ int nn_model_load(const char *path, nn_model *m, char *err, size_t errlen);
 void nn_model_save(const char *path, const nn_model *m, const char *program);   /* dies on error */
 void nn_model_free(nn_model *m);
 size_t nn_model_latent(const nn_model *m);
+
+/* ---- t-SNE (tsne.c; the repulsion methods in tsne.h) ---- */
+typedef enum { NN_TSNE_EXACT, NN_TSNE_BH, NN_TSNE_FFT } nn_tsne_method;
+typedef struct {
+    size_t n;
+    size_t *row;          /* CSR: row i is [row[i], row[i + 1]) */
+    uint32_t *col;
+    double *val;
+} nn_sparse;
+/* The k nearest reference points of each query (exact, squared distances, sorted; ties by
+ * index); same = the queries are the reference points, each excluding itself. */
+void nn_knn(const float *ref, size_t nref, const float *q, size_t nq, size_t d, int k,
+            int same, uint32_t *idx, float *dist2, int nthreads);
+double nn_perplexity_row(const float *d2, int k, double perplexity, double *p);
+void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P);
+void nn_sparse_free(nn_sparse *P);
+void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y);
+void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *attr, int nthreads);
+double nn_tsne_repulsion(nn_tsne_method method, const double *y, size_t n, int dims,
+                         double theta, double *rep, double *sumw, int nthreads);
+double nn_tsne_kl(const nn_sparse *P, const double *y, int dims, double z);
+void nn_tsne_update(double *y, double *update, double *gains, const double *grad, size_t len,
+                    double momentum, double lr);
 
 /* ---- a string-keyed counter, also a map from strings to numbers (strcount.c) ---- */
 typedef struct {

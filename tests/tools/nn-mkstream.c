@@ -9,7 +9,8 @@
 
 static const char USAGE[] = "nn-mkstream [OPTION]...";
 enum { O_KIND, O_DTYPE, O_SHAPE, O_COUNT, O_LABELS, O_GROUPS, O_VALUES, O_SEED, O_META,
-       O_VERSION_FIELD, O_TRAILER_COUNT, O_NO_TRAILER, O_TENSOR_BYTES, O_ARRAY_LEN, O_HELP };
+       O_VERSION_FIELD, O_TRAILER_COUNT, O_NO_TRAILER, O_TENSOR_BYTES, O_ARRAY_LEN, O_CLUSTERS,
+       O_HELP };
 static const nn_opt OPTS[] = {
     [O_KIND] = {"kind", 0, 1, "KIND", "header kind (default image)"},
     [O_DTYPE] = {"dtype", 0, 1, "f32|u8", "element type (default f32)"},
@@ -17,8 +18,10 @@ static const nn_opt OPTS[] = {
     [O_COUNT] = {"count", 'n', 1, "N", "records (default 3)"},
     [O_LABELS] = {"labels", 0, 1, "A,B,..", "labels, cycled (default a,b)"},
     [O_GROUPS] = {"groups", 0, 1, "G,H,..", "groups, cycled per round of labels (default g)"},
-    [O_VALUES] = {"values", 0, 1, "index|random|nan",
-                  "value j of record i: i+j/1000 (u8: (i+j)%256), seeded random, or NaN at j=0"},
+    [O_VALUES] = {"values", 0, 1, "index|random|nan|clusters",
+                  "value j of record i: i+j/1000 (u8: (i+j)%256), seeded random, NaN at j=0, or "
+                  "clusters: label cK (K = i % --clusters), a centre N(0, 10^2) + N(0, 1)"},
+    [O_CLUSTERS] = {"clusters", 0, 1, "K", "clusters for --values clusters (default 5)"},
     [O_SEED] = {"seed", 0, 1, "S", "seed for --values random"},
     [O_META] = {"meta", 0, 1, "KEY=VALUE", "a string in the header's meta (repeatable)"},
     [O_VERSION_FIELD] = {"stream-version", 0, 1, "V", "the header's version number"},
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
     char *meta[32];
     int nmeta = 0, no_trailer = 0;
     long long count = 3, version = NN_STREAM_VERSION, trailer = -1, tensor_bytes = -1,
-              array_len = 4, seed = 1;
+              array_len = 4, seed = 1, clusters = 5;
     nn_opt_parser p;
     nn_opt_init(&p, OPTS, USAGE, argc, argv);
     int k;
@@ -78,6 +81,7 @@ int main(int argc, char **argv)
         case O_NO_TRAILER: no_trailer = 1; break;
         case O_TENSOR_BYTES: tensor_bytes = nn_parse_int("--tensor-bytes", a, 0, 1 << 30); break;
         case O_ARRAY_LEN: array_len = nn_parse_int("--array-len", a, 0, 100); break;
+        case O_CLUSTERS: clusters = nn_parse_int("--clusters", a, 1, 1000); break;
         case O_HELP: nn_opt_help(&p, "Write a test nn-stream to stdout.", stdout); return 0;
         }
     }
@@ -116,13 +120,19 @@ int main(int argc, char **argv)
     unsigned char *data = nn_xcalloc(nbytes + 4, 1);
     nn_rng rng;
     nn_rng_seed(&rng, (uint64_t)seed);
+    int clustered = strcmp(values, "clusters") == 0;
+    size_t nvals = nbytes / 4 + 1;
+    float *centres = nn_xmalloc((size_t)clusters * nvals * sizeof(float));
+    for (size_t i = 0; i < (size_t)clusters * nvals; i++) centres[i] = (float)(10 * nn_rng_normal(&rng));
+    char cluster_label[32];
     for (long long i = 0; i < count; i++) {
         for (size_t j = 0; j * (is_f32 ? 4 : 1) < nbytes; j++) {
             if (!is_f32) data[j] = strcmp(values, "random") == 0 ? (uint8_t)nn_rng_u64(&rng)
                                                                  : (uint8_t)((i + (long long)j) % 256);
             else {
                 float v = strcmp(values, "random") == 0 ? (float)nn_rng_normal(&rng)
-                                                        : (float)i + (float)j / 1000.0f;
+                          : clustered ? centres[(size_t)(i % clusters) * nvals + j] + (float)nn_rng_normal(&rng)
+                                      : (float)i + (float)j / 1000.0f;
                 if (strcmp(values, "nan") == 0 && j == 0) v = __builtin_nanf("");
                 memcpy(data + 4 * j, &v, 4);
             }
@@ -130,7 +140,8 @@ int main(int argc, char **argv)
         char id[32];
         snprintf(id, sizeof id, "r%04lld", i);
         msgpack_pack_array(&pk, (size_t)array_len);
-        const char *fields[3] = {id, labels[i % nl], groups[(i / nl) % ng]};
+        snprintf(cluster_label, sizeof cluster_label, "c%lld", i % clusters);
+        const char *fields[3] = {id, clustered ? cluster_label : labels[i % nl], groups[(i / nl) % ng]};
         for (int f = 0; f < 3 && f < array_len; f++) pack_str(&pk, fields[f]);
         if (array_len >= 4) {
             msgpack_pack_bin(&pk, nbytes);
@@ -139,6 +150,7 @@ int main(int argc, char **argv)
         for (long long f = 4; f < array_len; f++) msgpack_pack_nil(&pk);
     }
     free(data);
+    free(centres);
     if (!no_trailer) {
         msgpack_pack_map(&pk, 1);
         pack_str(&pk, "records");

@@ -1,0 +1,378 @@
+/* t-SNE (van der Maaten and Hinton, 2008): input similarities from exact nearest neighbours,
+ * and the gradient descent of openTSNE and scikit-learn (early exaggeration, momentum, gains),
+ * with the repulsion computed exactly, by Barnes-Hut or by FFT interpolation (tsne_*.c). */
+#include "nn.h"
+#include "tsne.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- nearest neighbours */
+
+typedef struct {
+    const float *ref, *q;
+    const float *ref_norm;
+    size_t nref, nq, d, first, last;
+    int k, same;               /* same: queries are the reference points (skip i == j) */
+    uint32_t *idx;
+    float *dist2;
+} knn_job;
+
+/* Keeps the k smallest (distance, index) pairs in a max-heap. */
+static void heap_push(float *hd, uint32_t *hi, int *n, int k, float d, uint32_t j)
+{
+    int at;
+    if (*n < k) {
+        at = (*n)++;
+        while (at > 0) {
+            int up = (at - 1) / 2;
+            if (hd[up] > d || (hd[up] == d && hi[up] > j)) break;
+            hd[at] = hd[up], hi[at] = hi[up], at = up;
+        }
+        hd[at] = d, hi[at] = j;
+        return;
+    }
+    if (d > hd[0] || (d == hd[0] && j > hi[0])) return;
+    at = 0;
+    for (;;) {                                        /* sift the new root down */
+        int c = 2 * at + 1;
+        if (c >= k) break;
+        if (c + 1 < k && (hd[c + 1] > hd[c] || (hd[c + 1] == hd[c] && hi[c + 1] > hi[c]))) c++;
+        if (hd[c] < d || (hd[c] == d && hi[c] < j)) break;
+        hd[at] = hd[c], hi[at] = hi[c], at = c;
+    }
+    hd[at] = d, hi[at] = j;
+}
+
+static void *knn_run(void *arg)
+{
+    knn_job *j = arg;
+    enum { BLOCK = 64, COLS = 4096 };
+    float *dots = nn_xmalloc((size_t)BLOCK * COLS * sizeof(float));
+    float *hd = nn_xmalloc((size_t)BLOCK * (size_t)j->k * sizeof(float));
+    uint32_t *hi = nn_xmalloc((size_t)BLOCK * (size_t)j->k * sizeof(uint32_t));
+    int *hn = nn_xmalloc(BLOCK * sizeof(int));
+    for (size_t q0 = j->first; q0 < j->last; q0 += BLOCK) {
+        int nb = (int)(j->last - q0 < BLOCK ? j->last - q0 : BLOCK);
+        memset(hn, 0, BLOCK * sizeof(int));
+        float qn[BLOCK];
+        for (int a = 0; a < nb; a++) {
+            const float *v = j->q + (q0 + (size_t)a) * j->d;
+            double s = 0;
+            for (size_t t = 0; t < j->d; t++) s += (double)v[t] * v[t];
+            qn[a] = (float)s;
+        }
+        for (size_t c0 = 0; c0 < j->nref; c0 += COLS) {
+            int nc = (int)(j->nref - c0 < COLS ? j->nref - c0 : COLS);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, nc, (int)j->d, 1.0f,
+                        j->q + q0 * j->d, (int)j->d, j->ref + c0 * j->d, (int)j->d, 0.0f, dots, nc);
+            for (int a = 0; a < nb; a++) {
+                float *row = dots + (size_t)a * (size_t)nc, *h = hd + (size_t)a * (size_t)j->k;
+                uint32_t *hidx = hi + (size_t)a * (size_t)j->k;
+                for (int c = 0; c < nc; c++) {
+                    size_t col = c0 + (size_t)c;
+                    if (j->same && col == q0 + (size_t)a) continue;
+                    float d2 = qn[a] + j->ref_norm[col] - 2 * row[c];
+                    if (d2 < 0) d2 = 0;
+                    if (hn[a] == j->k && d2 > h[0]) continue;
+                    heap_push(h, hidx, &hn[a], j->k, d2, (uint32_t)col);
+                }
+            }
+        }
+        /* Heap order out: sorted by distance, then index. */
+        for (int a = 0; a < nb; a++) {
+            float *h = hd + (size_t)a * (size_t)j->k;
+            uint32_t *hidx = hi + (size_t)a * (size_t)j->k;
+            size_t row = q0 + (size_t)a;
+            for (int n = hn[a]; n > 0; n--) {
+                j->dist2[row * (size_t)j->k + (size_t)n - 1] = h[0];
+                j->idx[row * (size_t)j->k + (size_t)n - 1] = hidx[0];
+                float ld = h[n - 1];
+                uint32_t li = hidx[n - 1];
+                int m = n - 1, at = 0;
+                for (;;) {
+                    int c = 2 * at + 1;
+                    if (c >= m) break;
+                    if (c + 1 < m && (h[c + 1] > h[c] || (h[c + 1] == h[c] && hidx[c + 1] > hidx[c]))) c++;
+                    if (h[c] < ld || (h[c] == ld && hidx[c] < li)) break;
+                    h[at] = h[c], hidx[at] = hidx[c], at = c;
+                }
+                h[at] = ld, hidx[at] = li;
+            }
+        }
+    }
+    free(dots);
+    free(hd);
+    free(hi);
+    free(hn);
+    return NULL;
+}
+
+void nn_knn(const float *ref, size_t nref, const float *q, size_t nq, size_t d, int k,
+            int same, uint32_t *idx, float *dist2, int nthreads)
+{
+    float *norm = nn_xmalloc((nref ? nref : 1) * sizeof(float));
+    for (size_t i = 0; i < nref; i++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++) s += (double)ref[i * d + t] * ref[i * d + t];
+        norm[i] = (float)s;
+    }
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > 64) nthreads = 64;
+    knn_job jobs[64];
+    pthread_t th[64];
+    size_t per = (nq + (size_t)nthreads - 1) / (size_t)nthreads;
+    for (int t = 0; t < nthreads; t++) {
+        size_t first = (size_t)t * per < nq ? (size_t)t * per : nq;
+        size_t last = first + per < nq ? first + per : nq;
+        jobs[t] = (knn_job){ref, q, norm, nref, nq, d, first, last, k, same, idx, dist2};
+        if (t > 0) pthread_create(&th[t], NULL, knn_run, &jobs[t]);
+    }
+    knn_run(&jobs[0]);
+    for (int t = 1; t < nthreads; t++) pthread_join(th[t], NULL);
+    free(norm);
+}
+
+/* ---------------------------------------------------------------- perplexity */
+
+/* p[0..k) proportional to exp(-beta (d2 - d2[0])) with entropy log(perplexity), by bisection
+ * on beta. Equal distances (duplicates) give a uniform row, never a division by zero.
+ * Returns the entropy reached. */
+double nn_perplexity_row(const float *d2, int k, double perplexity, double *p)
+{
+    double target = log(perplexity), beta = 1, lo = 0, hi = INFINITY, h = 0;
+    double dmin = d2[0];
+    for (int j = 1; j < k; j++) dmin = d2[j] < dmin ? d2[j] : dmin;
+    for (int it = 0; it < 200; it++) {
+        double sum = 0, dot = 0;
+        for (int j = 0; j < k; j++) {
+            p[j] = exp(-beta * (d2[j] - dmin));
+            sum += p[j];
+            dot += p[j] * (d2[j] - dmin);
+        }
+        h = log(sum) + beta * dot / sum;
+        for (int j = 0; j < k; j++) p[j] /= sum;
+        if (fabs(h - target) < 1e-5) break;
+        if (h > target) {
+            lo = beta;
+            beta = isinf(hi) ? beta * 2 : (beta + hi) / 2;
+        } else {
+            hi = beta;
+            beta = (beta + lo) / 2;
+        }
+    }
+    return h;
+}
+
+/* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
+void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P)
+{
+    /* The transpose by counting: entries (j, i) for every neighbour j of i, rows in order. */
+    size_t *trow = nn_xcalloc(n + 1, sizeof(size_t));
+    for (size_t e = 0; e < n * (size_t)k; e++) trow[idx[e] + 1]++;
+    for (size_t i = 0; i < n; i++) trow[i + 1] += trow[i];
+    uint32_t *tcol = nn_xmalloc(n * (size_t)k * sizeof(uint32_t));
+    double *tval = nn_xmalloc(n * (size_t)k * sizeof(double));
+    size_t *fill = nn_xmalloc((n ? n : 1) * sizeof(size_t));
+    memcpy(fill, trow, n * sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        for (int a = 0; a < k; a++) {
+            size_t e = i * (size_t)k + (size_t)a, at = fill[idx[e]]++;
+            tcol[at] = (uint32_t)i;
+            tval[at] = pcond[e];
+        }
+    /* Each row's own neighbours, sorted by column, merged with its transposed row. */
+    P->n = n;
+    P->row = nn_xmalloc((n + 1) * sizeof(size_t));
+    P->col = nn_xmalloc(2 * n * (size_t)k * sizeof(uint32_t));
+    P->val = nn_xmalloc(2 * n * (size_t)k * sizeof(double));
+    uint32_t *oc = nn_xmalloc((size_t)k * sizeof(uint32_t));
+    double *ov = nn_xmalloc((size_t)k * sizeof(double));
+    size_t nnz = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (int a = 0; a < k; a++) oc[a] = idx[i * (size_t)k + (size_t)a], ov[a] = pcond[i * (size_t)k + (size_t)a];
+        for (int a = 1; a < k; a++)                  /* insertion sort: k is small */
+            for (int b = a; b > 0 && oc[b - 1] > oc[b]; b--) {
+                uint32_t c = oc[b]; oc[b] = oc[b - 1]; oc[b - 1] = c;
+                double v = ov[b]; ov[b] = ov[b - 1]; ov[b - 1] = v;
+            }
+        P->row[i] = nnz;
+        size_t t = trow[i], tend = trow[i + 1];
+        int a = 0;
+        while (a < k || t < tend) {
+            uint32_t c;
+            double v = 0;
+            if (t >= tend || (a < k && oc[a] < tcol[t])) c = oc[a], v = ov[a++];
+            else if (a >= k || tcol[t] < oc[a]) c = tcol[t], v = tval[t++];
+            else c = oc[a], v = ov[a++] + tval[t++];
+            P->col[nnz] = c;
+            P->val[nnz++] = v / (2.0 * (double)n);
+        }
+    }
+    P->row[n] = nnz;
+    free(oc);
+    free(ov);
+    free(trow);
+    free(tcol);
+    free(tval);
+    free(fill);
+}
+
+void nn_sparse_free(nn_sparse *P)
+{
+    free(P->row);
+    free(P->col);
+    free(P->val);
+    memset(P, 0, sizeof *P);
+}
+
+/* ---------------------------------------------------------------- initialisation */
+
+/* The top `dims` principal components of x by power iteration with deflation (in double),
+ * projected and scaled so that the first coordinate's standard deviation is 1e-4 (openTSNE). */
+void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y)
+{
+    double *mean = nn_xcalloc(d, sizeof(double)), *comp = nn_xcalloc((size_t)dims * d, sizeof(double));
+    double *tmp = nn_xmalloc((n ? n : 1) * sizeof(double));
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < d; t++) mean[t] += x[i * d + t];
+    for (size_t t = 0; t < d; t++) mean[t] /= (double)(n ? n : 1);
+    for (int c = 0; c < dims; c++) {
+        double *v = comp + (size_t)c * d;
+        for (size_t t = 0; t < d; t++) v[t] = 1.0 + (double)((t * 7919 + (size_t)c * 104729) % 1000) / 1000;
+        for (int it = 0; it < 100; it++) {
+            for (size_t i = 0; i < n; i++) {           /* tmp = Xc v */
+                double s = 0;
+                for (size_t t = 0; t < d; t++) s += ((double)x[i * d + t] - mean[t]) * v[t];
+                tmp[i] = s;
+            }
+            double norm = 0;
+            for (size_t t = 0; t < d; t++) v[t] = 0;
+            for (size_t i = 0; i < n; i++)              /* v = Xc^T tmp */
+                for (size_t t = 0; t < d; t++) v[t] += ((double)x[i * d + t] - mean[t]) * tmp[i];
+            for (int e = 0; e < c; e++) {               /* deflate: orthogonal to earlier ones */
+                double *u = comp + (size_t)e * d, dot = 0;
+                for (size_t t = 0; t < d; t++) dot += u[t] * v[t];
+                for (size_t t = 0; t < d; t++) v[t] -= dot * u[t];
+            }
+            for (size_t t = 0; t < d; t++) norm += v[t] * v[t];
+            norm = sqrt(norm);
+            if (norm == 0) break;
+            for (size_t t = 0; t < d; t++) v[t] /= norm;
+        }
+        size_t big = 0;                                 /* sign: largest entry positive */
+        for (size_t t = 1; t < d; t++)
+            if (fabs(v[t]) > fabs(v[big])) big = t;
+        if (v[big] < 0)
+            for (size_t t = 0; t < d; t++) v[t] = -v[t];
+    }
+    double sum = 0, sumsq = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < dims; c++) {
+            double s = 0;
+            for (size_t t = 0; t < d; t++) s += ((double)x[i * d + t] - mean[t]) * comp[(size_t)c * d + t];
+            y[i * (size_t)dims + (size_t)c] = s;
+            if (c == 0) sum += s, sumsq += s * s;
+        }
+    double sd = n > 1 ? sqrt(fmax(sumsq / (double)n - (sum / (double)n) * (sum / (double)n), 0)) : 0;
+    double scale = sd > 0 ? 1e-4 / sd : 0;
+    for (size_t i = 0; i < n * (size_t)dims; i++) y[i] *= scale;
+    free(mean);
+    free(comp);
+    free(tmp);
+}
+
+/* ---------------------------------------------------------------- the gradient */
+
+typedef struct {
+    const nn_sparse *P;
+    const double *y;
+    int dims;
+    size_t first, last;
+    double *attr;
+} attr_job;
+
+static void *attr_run(void *arg)
+{
+    attr_job *j = arg;
+    int dims = j->dims;
+    for (size_t i = j->first; i < j->last; i++) {
+        double f[3] = {0, 0, 0};
+        const double *yi = j->y + i * (size_t)dims;
+        for (size_t e = j->P->row[i]; e < j->P->row[i + 1]; e++) {
+            const double *yj = j->y + (size_t)j->P->col[e] * (size_t)dims;
+            double diff[3], d2 = 0;
+            for (int c = 0; c < dims; c++) diff[c] = yi[c] - yj[c], d2 += diff[c] * diff[c];
+            double pw = j->P->val[e] / (1 + d2);
+            for (int c = 0; c < dims; c++) f[c] += pw * diff[c];
+        }
+        memcpy(j->attr + i * (size_t)dims, f, (size_t)dims * sizeof(double));
+    }
+    return NULL;
+}
+
+/* attr[i] = sum_j P_ij w_ij (y_i - y_j), over the sparse P. */
+void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *attr, int nthreads)
+{
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > 64) nthreads = 64;
+    attr_job jobs[64];
+    pthread_t th[64];
+    size_t per = (P->n + (size_t)nthreads - 1) / (size_t)nthreads;
+    for (int t = 0; t < nthreads; t++) {
+        size_t first = (size_t)t * per < P->n ? (size_t)t * per : P->n;
+        jobs[t] = (attr_job){P, y, dims, first, first + per < P->n ? first + per : P->n, attr};
+        if (t > 0) pthread_create(&th[t], NULL, attr_run, &jobs[t]);
+    }
+    attr_run(&jobs[0]);
+    for (int t = 1; t < nthreads; t++) pthread_join(th[t], NULL);
+}
+
+/* The repulsion by the chosen method; returns Z = sum_{i != j} w_ij. */
+double nn_tsne_repulsion(nn_tsne_method method, const double *y, size_t n, int dims,
+                         double theta, double *rep, double *sumw, int nthreads)
+{
+    if (method == NN_TSNE_FFT && dims == 2) nn_tsne_repulsion_fft(y, n, rep, sumw, nthreads);
+    else if (method == NN_TSNE_EXACT) nn_tsne_repulsion_exact(y, n, dims, rep, sumw, nthreads);
+    else {
+        nn_bhtree *t = nn_bhtree_build(y, n, dims);
+        nn_bhtree_repulsion(t, y, n, theta, rep, sumw, nthreads);
+        nn_bhtree_free(t);
+    }
+    double z = 0;
+    for (size_t i = 0; i < n; i++) z += sumw[i];
+    return z - (double)n;
+}
+
+/* KL(P || Q) = sum P log P - sum P log w + log Z, with Z from the last repulsion pass. */
+double nn_tsne_kl(const nn_sparse *P, const double *y, int dims, double z)
+{
+    double kl = 0;
+    for (size_t i = 0; i < P->n; i++)
+        for (size_t e = P->row[i]; e < P->row[i + 1]; e++) {
+            double p = P->val[e], d2 = 0;
+            if (p <= 0) continue;
+            for (int c = 0; c < dims; c++) {
+                double diff = y[i * (size_t)dims + (size_t)c] - y[(size_t)P->col[e] * (size_t)dims + (size_t)c];
+                d2 += diff * diff;
+            }
+            kl += p * (log(p) + log1p(d2) + log(z));
+        }
+    return kl;
+}
+
+/* One step of gradient descent with momentum and gains (Jacobs 1988, as in t-SNE's code). */
+void nn_tsne_update(double *y, double *update, double *gains, const double *grad, size_t len,
+                    double momentum, double lr)
+{
+    for (size_t i = 0; i < len; i++) {
+        int same_sign = (grad[i] > 0) == (update[i] > 0);
+        gains[i] = same_sign ? gains[i] * 0.8 : gains[i] + 0.2;
+        if (gains[i] < 0.01) gains[i] = 0.01;
+        update[i] = momentum * update[i] - lr * gains[i] * grad[i];
+        y[i] += update[i];
+    }
+}
