@@ -17,7 +17,7 @@ void nn_tsne_repulsion_exact(const double *y, size_t n, int dims, double *rep, d
                              int nthreads);
 
 /* Barnes-Hut: a 2^dims-ary space-partitioning tree on y; a cell is summarised by its centre of
- * mass when its diagonal / distance < theta. Queries may be any points (for embedding new
+ * mass when its side length / distance to the centre of mass < theta. Queries may be any points (for embedding new
  * points into a fixed map). */
 typedef struct nn_bhtree nn_bhtree;
 nn_bhtree *nn_bhtree_build(const double *y, size_t n, int dims);

@@ -1,0 +1,583 @@
+/* t-SNE repulsion by Barnes-Hut: a quadtree (2-D) or octree (3-D) over the points; a cell is
+ * summarised by its centre of mass when side^2 < theta^2 * d^2, d the distance from the query
+ * to the cell's centre of mass (theta = 0: every term exact).
+ *
+ * Layout. Nodes live in one growable array in depth-first preorder: a node's children follow
+ * it, and `next` is the index just past its subtree, so a walk goes forwards through the array
+ * (descend: i + 1; skip or finish a subtree: next). A node is a leaf when next == i + 1. The
+ * points are copied and reordered so that every cell's points are contiguous (first .. first +
+ * count - 1); a leaf sums over them exactly. A node is com[dims] then four 32-bit words (count,
+ * next, first, depth): 32 bytes in 2-D, 40 in 3-D. A cell's side is the root's halved `depth`
+ * times (a table by depth); its lower corner is kept in a separate array, out of the walks' way.
+ *
+ * Build. Top-down: the root is the bounding box made square (cubic) with a small margin; a cell
+ * with more than LEAF_SIZE points is split at its centre by a counting sort into the other of
+ * two point buffers. A cell is a leaf whatever its count at depth MAX_DEPTH or when halving it
+ * would no longer move its centre (the side has underflowed relative to the coordinates), so
+ * duplicate points end up together in one leaf. The build recurses at most MAX_DEPTH + 1 deep,
+ * and is a deterministic function of the input. */
+#include "tsne.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+#ifndef LEAF_SIZE
+#define LEAF_SIZE 16 /* points a cell may keep before it is split */
+#endif
+#define MAX_THREADS 64
+
+typedef struct {
+    uint32_t count; /* points in the cell */
+    uint32_t next;  /* index of the node after this subtree */
+    uint32_t first; /* the cell's first point in the reordered points */
+    uint32_t depth; /* 0 at the root */
+} meta;
+
+struct nn_bhtree {
+    int dims;
+    size_t n, nnodes;
+    unsigned char *nodes;           /* nnodes records of node_bytes(dims) */
+    double *lo;                     /* per node: the cell's lower corner, dims values */
+    double *pts;                    /* the points, reordered, n * dims */
+    double side[MAX_DEPTH + 1];     /* cell side by depth */
+    double side2[MAX_DEPTH + 1];    /* its square */
+};
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE size_t node_bytes(int D) { return 8 * (size_t)D + sizeof(meta); }
+ALWAYS_INLINE double *node_com(unsigned char *nodes, size_t i, int D)
+{
+    return (double *)(nodes + i * node_bytes(D));
+}
+ALWAYS_INLINE meta *node_meta(unsigned char *nodes, size_t i, int D)
+{
+    return (meta *)(nodes + i * node_bytes(D) + 8 * (size_t)D);
+}
+
+/* ---- build ---- */
+
+typedef struct {
+    nn_bhtree *t;
+    double *a, *b;         /* a = t->pts (final), b = scratch; the root reads the input */
+    unsigned char *code;   /* child index per point, scratch */
+    size_t cap;            /* allocated nodes */
+    int failed;
+} builder;
+
+static int grow(builder *B, int D)
+{
+    size_t cap = B->cap ? B->cap * 2 : 64;
+    if (cap > UINT32_MAX) cap = UINT32_MAX; /* node indices are 32-bit */
+    if (cap <= B->cap) return 0;
+    unsigned char *nodes = realloc(B->t->nodes, cap * node_bytes(D));
+    if (!nodes) return 0;
+    B->t->nodes = nodes;
+    double *lo = realloc(B->t->lo, cap * (size_t)D * sizeof(double));
+    if (!lo) return 0;
+    B->t->lo = lo;
+    B->cap = cap;
+    return 1;
+}
+
+/* The recursion goes through these, which give build_node_d a constant D. */
+static void build_node2(builder *B, const double *src, size_t first, size_t count,
+                        const double *lo, int depth, double *sum);
+static void build_node3(builder *B, const double *src, size_t first, size_t count,
+                        const double *lo, int depth, double *sum);
+
+/* Builds the subtree of the cell [lo, lo + side) holding points first .. first + count - 1 of
+ * src (one of y, a, b); adds the coordinate sums of its points to sum. */
+ALWAYS_INLINE void build_node_d(builder *B, const double *src, size_t first, size_t count,
+                                const double *lo, int depth, double *sum, int D)
+{
+    nn_bhtree *t = B->t;
+    if (t->nnodes == B->cap && !grow(B, D)) {
+        B->failed = 1;
+        return;
+    }
+    size_t idx = t->nnodes++;
+    memcpy(t->lo + idx * (size_t)D, lo, (size_t)D * sizeof(double));
+    double half = t->side[depth] / 2, ctr[3], s[3] = {0, 0, 0};
+    int split = count > LEAF_SIZE && depth < MAX_DEPTH;
+    for (int d = 0; d < D; d++) {
+        ctr[d] = lo[d] + half;
+        if (ctr[d] == lo[d] || ctr[d] == lo[d] + t->side[depth]) split = 0;
+    }
+
+    if (!split) {
+        double *p = B->a + first * (size_t)D;
+        if (src != B->a) memcpy(p, src + first * (size_t)D, count * (size_t)D * sizeof(double));
+        for (size_t j = 0; j < count; j++)
+            for (int d = 0; d < D; d++) s[d] += p[j * (size_t)D + d];
+    } else {
+        enum { NC = 1 << 3 };
+        size_t cnt[NC] = {0};
+        const double *p = src + first * (size_t)D;
+        unsigned char *code = B->code + first;
+        for (size_t j = 0; j < count; j++) {
+            unsigned k = 0;
+            for (int d = 0; d < D; d++) k |= (unsigned)(p[j * (size_t)D + d] >= ctr[d]) << d;
+            code[j] = (unsigned char)k;
+            cnt[k]++;
+        }
+        int nc = 1 << D;
+        const double *csrc = src;
+        for (int k = 0; k < nc; k++)
+            if (cnt[k] == count) goto single; /* all in one child: no need to move them */
+        {
+            double *dst = src == B->b ? B->a : B->b;
+            size_t pos[NC], acc = first;
+            for (int k = 0; k < nc; k++) pos[k] = acc, acc += cnt[k];
+            for (size_t j = 0; j < count; j++) {
+                double *o = dst + pos[code[j]]++ * (size_t)D;
+                for (int d = 0; d < D; d++) o[d] = p[j * (size_t)D + d];
+            }
+            csrc = dst;
+        }
+    single:;
+        size_t at = first;
+        for (int k = 0; k < nc; k++) {
+            if (!cnt[k]) continue;
+            double clo[3];
+            for (int d = 0; d < D; d++) clo[d] = k >> d & 1 ? ctr[d] : lo[d];
+            if (D == 2) build_node2(B, csrc, at, cnt[k], clo, depth + 1, s);
+            else build_node3(B, csrc, at, cnt[k], clo, depth + 1, s);
+            if (B->failed) return;
+            at += cnt[k];
+        }
+    }
+
+    double *com = node_com(t->nodes, idx, D);
+    for (int d = 0; d < D; d++) {
+        com[d] = s[d] / (double)count;
+        sum[d] += s[d];
+    }
+    *node_meta(t->nodes, idx, D) = (meta){(uint32_t)count, (uint32_t)t->nnodes, (uint32_t)first,
+                                          (uint32_t)depth};
+}
+
+static void build_node2(builder *B, const double *src, size_t first, size_t count,
+                        const double *lo, int depth, double *sum)
+{
+    build_node_d(B, src, first, count, lo, depth, sum, 2);
+}
+
+static void build_node3(builder *B, const double *src, size_t first, size_t count,
+                        const double *lo, int depth, double *sum)
+{
+    build_node_d(B, src, first, count, lo, depth, sum, 3);
+}
+
+nn_bhtree *nn_bhtree_build(const double *y, size_t n, int dims)
+{
+    if ((dims != 2 && dims != 3) || n >= UINT32_MAX / 2) return NULL;
+    nn_bhtree *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->dims = dims;
+    t->n = n;
+    if (n == 0) return t;
+
+    /* The root: the bounding box made square, with a margin so that no point is on its upper
+     * faces. */
+    double mn[3], mx[3], ext = 0, lo[3];
+    for (int d = 0; d < dims; d++) mn[d] = mx[d] = y[d];
+    for (size_t i = 1; i < n; i++)
+        for (int d = 0; d < dims; d++) {
+            double v = y[i * (size_t)dims + d];
+            mn[d] = v < mn[d] ? v : mn[d];
+            mx[d] = v > mx[d] ? v : mx[d];
+        }
+    double mag = 0;
+    for (int d = 0; d < dims; d++) {
+        ext = fmax(ext, mx[d] - mn[d]);
+        mag = fmax(mag, fmax(fabs(mn[d]), fabs(mx[d])));
+    }
+    double side = ext * (1 + 1e-6) + mag * 1e-12;
+    if (!(side > 0) || !isfinite(side)) side = 1; /* one distinct point (or non-finite input) */
+    for (int d = 0; d < dims; d++) lo[d] = (mn[d] + mx[d]) / 2 - side / 2;
+    for (int k = 0; k <= MAX_DEPTH; k++) {
+        t->side[k] = ldexp(side, -k);
+        t->side2[k] = t->side[k] * t->side[k];
+    }
+
+    builder B = {t, NULL, NULL, NULL, 0, 0};
+    size_t bytes = n * (size_t)dims * sizeof(double);
+    t->pts = B.a = malloc(bytes);
+    B.b = malloc(bytes);
+    B.code = malloc(n);
+    /* Usually about n / 8 nodes; the arrays grow if need be. */
+    size_t want = n / 4 + 64;
+    t->nodes = malloc(want * node_bytes(dims));
+    t->lo = malloc(want * (size_t)dims * sizeof(double));
+    if (t->nodes && t->lo) B.cap = want;
+    if (!B.a || !B.b || !B.code || !B.cap) B.failed = 1;
+    double sum[3] = {0, 0, 0};
+    if (!B.failed) {
+        if (dims == 2) build_node2(&B, y, 0, n, lo, 0, sum);
+        else build_node3(&B, y, 0, n, lo, 0, sum);
+    }
+    free(B.b);
+    free(B.code);
+    if (B.failed) {
+        nn_bhtree_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void nn_bhtree_free(nn_bhtree *t)
+{
+    if (!t) return;
+    free(t->nodes);
+    free(t->lo);
+    free(t->pts);
+    free(t);
+}
+
+/* ---- queries ----
+ *
+ * Queries go through the tree in packets of GROUP neighbours (Morton order of the queries within
+ * the root cell), one walk per packet with a mask of the queries still descending. At each cell
+ * the packet's bounding box decides for all of them at once when it can: summarised for every
+ * point of the box, or opened for every point of it (a relative margin far above rounding keeps
+ * these box tests exact); otherwise each query applies the criterion itself. The walk lists the
+ * terms (a cell's centre of mass and count, or a leaf's point with count 1) with the mask of the
+ * queries they apply to; the list is then summed, two queries to a vector, masked, in the order
+ * of the walk. That is the order and arithmetic of a walk of each query on its own, so a query's
+ * result is bitwise that of its own walk: it depends neither on its packet nor on the threads. */
+
+#ifndef GROUP
+#define GROUP 32 /* queries per packet: even, at most 32 */
+#endif
+#define NB (GROUP / 2)
+#define MARGIN 1e-9
+#define CHUNK 1024 /* terms listed before they are summed */
+
+/* Adds the terms of the subtree of nodes [i, end) for query q: the plain walk of one query, the
+ * reference for the packets and their fallback. */
+ALWAYS_INLINE void walk_d(const nn_bhtree *t, uint32_t i, uint32_t end, const double *q,
+                          double th2, double *r, double *sw, int D)
+{
+    const unsigned char *nodes = t->nodes;
+    const size_t stride = node_bytes(D);
+    while (i < end) {
+        const double *com = (const double *)(nodes + i * stride);
+        const meta *mt = (const meta *)(com + D);
+        double diff[3], d2 = 0;
+        for (int d = 0; d < D; d++) diff[d] = q[d] - com[d], d2 += diff[d] * diff[d];
+        if (t->side2[mt->depth] < th2 * d2) {
+            /* far enough: the cell as count points at its centre of mass */
+            double w = 1 / (1 + d2), cw = (double)mt->count * w;
+            *sw += cw;
+            cw *= w;
+            for (int d = 0; d < D; d++) r[d] += cw * diff[d];
+            i = mt->next;
+        } else if (mt->next == i + 1) {
+            /* a leaf: its points exactly */
+            const double *p = t->pts + (size_t)mt->first * (size_t)D;
+            for (uint32_t j = 0; j < mt->count; j++, p += D) {
+                double e[3], e2 = 0;
+                for (int d = 0; d < D; d++) e[d] = q[d] - p[d], e2 += e[d] * e[d];
+                double w = 1 / (1 + e2);
+                *sw += w;
+                for (int d = 0; d < D; d++) r[d] += w * w * e[d];
+            }
+            i = mt->next;
+        } else {
+            i++; /* into the children */
+        }
+    }
+}
+
+
+typedef double vd __attribute__((vector_size(16)));
+typedef int64_t vi __attribute__((vector_size(16)));
+
+static const vi lane_masks[4] = {{0, 0}, {-1, 0}, {0, -1}, {-1, -1}};
+
+ALWAYS_INLINE vd splat(double x) { return (vd){x, x}; }
+ALWAYS_INLINE vd and_mask(vd x, vi m) { return (vd)((vi)x & m); }
+ALWAYS_INLINE unsigned lt_bits(vd a, vd b) /* bit l: a[l] < b[l] */
+{
+    vi c = (vi)(a < b);
+    return (unsigned)(c[0] & 1) | (unsigned)(c[1] & 2);
+}
+
+typedef struct {
+    vd q[3][NB];        /* lane l of block b: query 2 b + l */
+    vd s[NB], r[3][NB]; /* its sumw and rep */
+    double *x[3], *c;   /* the listed terms: position, count */
+    uint32_t *lanes;    /* and the queries they apply to */
+    size_t n;
+} packet;
+
+/* Sums the listed terms into the queries' totals and empties the list. */
+ALWAYS_INLINE void flush_d(packet *P, int D)
+{
+    const double *x0 = P->x[0], *x1 = P->x[1], *x2 = P->x[D - 1], *c = P->c;
+    const uint32_t *lanes = P->lanes;
+    for (int b = 0; b < NB; b++) {
+        vd q0 = P->q[0][b], q1 = P->q[1][b], q2 = P->q[D - 1][b];
+        vd s = P->s[b], r0 = P->r[0][b], r1 = P->r[1][b], r2 = P->r[D - 1][b];
+        for (size_t j = 0; j < P->n; j++) {
+            unsigned mb = lanes[j] >> (2 * b) & 3;
+            if (!mb) continue;
+            vi m = lane_masks[mb];
+            vd e0 = q0 - splat(x0[j]), e1 = q1 - splat(x1[j]), e2 = q2 - splat(x2[j]);
+            vd d2 = e0 * e0 + e1 * e1;
+            if (D == 3) d2 += e2 * e2;
+            vd w = 1 / (1 + d2), cw = splat(c[j]) * w;
+            s += and_mask(cw, m);
+            cw *= w;
+            r0 += and_mask(cw * e0, m);
+            r1 += and_mask(cw * e1, m);
+            if (D == 3) r2 += and_mask(cw * e2, m);
+        }
+        P->s[b] = s;
+        P->r[0][b] = r0;
+        P->r[1][b] = r1;
+        if (D == 3) P->r[2][b] = r2;
+    }
+    P->n = 0;
+}
+
+ALWAYS_INLINE void list_d(packet *P, const double *x, double count, uint32_t lanes, int D)
+{
+    if (P->n == CHUNK) flush_d(P, D);
+    for (int d = 0; d < D; d++) P->x[d][P->n] = x[d];
+    P->c[P->n] = count;
+    P->lanes[P->n++] = lanes;
+}
+
+ALWAYS_INLINE void list_leaf_d(const nn_bhtree *t, packet *P, const meta *mt, uint32_t lanes,
+                               int D)
+{
+    const double *p = t->pts + (size_t)mt->first * (size_t)D;
+    for (uint32_t j = 0; j < mt->count; j++, p += D) list_d(P, p, 1, lanes, D);
+}
+
+ALWAYS_INLINE void packet_walk_d(const nn_bhtree *t, packet *P, uint32_t all, const double *bmin,
+                                 const double *bmax, double th2, int D)
+{
+    const unsigned char *nodes = t->nodes;
+    const size_t stride = node_bytes(D);
+    const double far = th2 * (1 - MARGIN), near = th2 * (1 + MARGIN);
+    const uint32_t nnodes = (uint32_t)t->nnodes;
+    /* (end of subtree, queries descending in it); a new entry only where the queries change */
+    uint32_t st_end[MAX_DEPTH + 2], st_lanes[MAX_DEPTH + 2];
+    int sp = 1;
+    st_end[0] = nnodes;
+    st_lanes[0] = all;
+    uint32_t i = 0;
+    while (i < nnodes) {
+        while (i >= st_end[sp - 1]) sp--;
+        uint32_t M = st_lanes[sp - 1];
+        const double *com = (const double *)(nodes + i * stride);
+        const meta *mt = (const meta *)(com + D);
+        double s2 = t->side2[mt->depth], dmin2 = 0, dmax2 = 0;
+        for (int d = 0; d < D; d++) {
+            double a = bmin[d] - com[d], b = com[d] - bmax[d];
+            double gap = a > 0 ? a : b > 0 ? b : 0, span = -a > -b ? -a : -b;
+            dmin2 += gap * gap;
+            dmax2 += span * span;
+        }
+        int leaf = mt->next == i + 1;
+        if (s2 < far * dmin2) { /* summarised for the whole box */
+            list_d(P, com, (double)mt->count, M, D);
+            i = mt->next;
+        } else if (s2 >= near * dmax2) { /* opened for the whole box */
+            if (leaf) list_leaf_d(t, P, mt, M, D);
+            i = leaf ? mt->next : i + 1;
+        } else { /* each query decides */
+            uint32_t summ = 0;
+            vd s2v = splat(s2), th2v = splat(th2);
+            for (int b = 0; b < NB; b++) {
+                if (!(M >> (2 * b) & 3)) continue;
+                vd d2 = splat(0);
+                for (int d = 0; d < D; d++) {
+                    vd e = P->q[d][b] - splat(com[d]);
+                    d2 += e * e;
+                }
+                summ |= lt_bits(s2v, th2v * d2) << (2 * b);
+            }
+            summ &= M;
+            uint32_t open = M & ~summ;
+            if (summ) list_d(P, com, (double)mt->count, summ, D);
+            if (leaf) {
+                if (open) list_leaf_d(t, P, mt, open, D);
+                i = mt->next;
+            } else if (!open) {
+                i = mt->next;
+            } else {
+                if (open != M) {
+                    st_end[sp] = mt->next;
+                    st_lanes[sp++] = open;
+                }
+                i++;
+            }
+        }
+    }
+    flush_d(P, D);
+}
+
+typedef struct {
+    const nn_bhtree *t;
+    const double *q;
+    const uint64_t *order; /* (Morton key << 32 | query index), sorted; NULL: the given order */
+    size_t m, first, last; /* packets first .. last - 1 */
+    double th2;
+    double *rep, *sumw;
+} slice;
+
+ALWAYS_INLINE void run_packets_d(slice *s, packet *P, int D)
+{
+    const nn_bhtree *t = s->t;
+    for (size_t g = s->first; g < s->last; g++) {
+        size_t a = g * GROUP, n = a + GROUP < s->m ? GROUP : s->m - a, idx[GROUP];
+        double bmin[3] = {0, 0, 0}, bmax[3] = {0, 0, 0};
+        int finite = 1;
+        for (size_t k = 0; k < GROUP; k++) {
+            idx[k] = k < n ? s->order ? (size_t)(s->order[a + k] & 0xffffffffu) : a + k : idx[0];
+            const double *q = s->q + idx[k] * (size_t)D;
+            for (int d = 0; d < D; d++) {
+                finite &= isfinite(q[d]);
+                bmin[d] = k == 0 || q[d] < bmin[d] ? q[d] : bmin[d];
+                bmax[d] = k == 0 || q[d] > bmax[d] ? q[d] : bmax[d];
+                P->q[d][k / 2][k % 2] = q[d];
+            }
+        }
+        if (finite && P->c) {
+            for (int b = 0; b < NB; b++) {
+                P->s[b] = splat(0);
+                for (int d = 0; d < D; d++) P->r[d][b] = splat(0);
+            }
+            uint32_t all = n == 32 ? 0xffffffffu : (1u << n) - 1;
+            packet_walk_d(t, P, all, bmin, bmax, s->th2, D);
+            for (size_t k = 0; k < n; k++) {
+                for (int d = 0; d < D; d++) s->rep[idx[k] * (size_t)D + d] = P->r[d][k / 2][k % 2];
+                s->sumw[idx[k]] = P->s[k / 2][k % 2];
+            }
+        } else {
+            /* A query not finite (or no memory for the list): each walks on its own. */
+            for (size_t k = 0; k < n; k++) {
+                double r[3] = {0, 0, 0}, sw = 0;
+                walk_d(t, 0, (uint32_t)t->nnodes, s->q + idx[k] * (size_t)D, s->th2, r, &sw, D);
+                for (int d = 0; d < D; d++) s->rep[idx[k] * (size_t)D + d] = r[d];
+                s->sumw[idx[k]] = sw;
+            }
+        }
+    }
+}
+
+static void *run_slice(void *arg)
+{
+    slice *s = arg;
+    packet P;
+    double *buf = malloc(CHUNK * 4 * sizeof(double));
+    uint32_t *lanes = malloc(CHUNK * sizeof(uint32_t));
+    if (!buf || !lanes) { /* then every query walks on its own */
+        free(buf);
+        free(lanes);
+        buf = NULL;
+        lanes = NULL;
+    }
+    for (int d = 0; d < 3; d++) P.x[d] = buf ? buf + d * CHUNK : NULL;
+    P.c = buf ? buf + 3 * CHUNK : NULL;
+    P.lanes = lanes;
+    P.n = 0;
+    if (s->t->dims == 2) run_packets_d(s, &P, 2);
+    else run_packets_d(s, &P, 3);
+    free(buf);
+    free(lanes);
+    return NULL;
+}
+
+/* Spreads the low bits of v: bit k goes to bit k * step. */
+static uint32_t spread(uint32_t v, int bits, int step)
+{
+    uint32_t out = 0;
+    for (int k = 0; k < bits; k++) out |= (v >> k & 1u) << (k * step);
+    return out;
+}
+
+/* The queries in Morton order of their cells in the root (clamped to it): each entry is
+ * key << 32 | index, sorted by key, ties by index. NULL if m is too large or out of memory. */
+static uint64_t *morton_order(const nn_bhtree *t, const double *q, size_t m)
+{
+    int D = t->dims, bits = D == 2 ? 16 : 10;
+    if (m > UINT32_MAX) return NULL;
+    uint64_t *v = malloc(m * sizeof *v), *tmp = malloc(m * sizeof *v);
+    if (!v || !tmp) {
+        free(v);
+        free(tmp);
+        return NULL;
+    }
+    /* Tables: 8 bits at a time. */
+    uint32_t tab[256];
+    for (uint32_t k = 0; k < 256; k++) tab[k] = spread(k, 8, D);
+    double scale = ldexp(1, bits) / t->side[0], top = ldexp(1, bits) - 1;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t key = 0;
+        for (int d = 0; d < D; d++) {
+            double u = (q[i * (size_t)D + d] - t->lo[d]) * scale;
+            uint32_t c = u >= 0 ? (u <= top ? (uint32_t)u : (uint32_t)top) : 0; /* NaN: 0 */
+            key |= (tab[c & 255] | tab[c >> 8] << (8 * D)) << d;
+        }
+        v[i] = (uint64_t)key << 32 | i;
+    }
+    /* LSD radix sort on the key, 8 bits a pass (stable, so ties stay in index order). */
+    for (int shift = 32; shift < 32 + bits * D; shift += 8) {
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < m; i++) cnt[v[i] >> shift & 255]++;
+        size_t acc = 0;
+        for (int k = 0; k < 256; k++) {
+            size_t c = cnt[k];
+            cnt[k] = acc;
+            acc += c;
+        }
+        for (size_t i = 0; i < m; i++) tmp[cnt[v[i] >> shift & 255]++] = v[i];
+        uint64_t *sw = v;
+        v = tmp;
+        tmp = sw;
+    }
+    free(tmp);
+    return v;
+}
+
+void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double theta,
+                         double *rep, double *sumw, int nthreads)
+{
+    if (!t || m == 0) return;
+    if (t->nnodes == 0) {
+        memset(rep, 0, m * (size_t)t->dims * sizeof(double));
+        memset(sumw, 0, m * sizeof(double));
+        return;
+    }
+    uint64_t *order = m > GROUP ? morton_order(t, q, m) : NULL;
+    size_t ngroups = (m + GROUP - 1) / GROUP;
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    if ((size_t)nthreads > ngroups) nthreads = (int)ngroups;
+    slice s[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    size_t per = (ngroups + (size_t)nthreads - 1) / (size_t)nthreads;
+    for (int k = 0; k < nthreads; k++) {
+        size_t first = (size_t)k * per, last = first + per < ngroups ? first + per : ngroups;
+        if (first > ngroups) first = ngroups;
+        s[k] = (slice){t, q, order, m, first, last, theta * theta, rep, sumw};
+        /* A thread that cannot be started leaves its share to the calling thread. */
+        if (k > 0) started[k] = pthread_create(&th[k], NULL, run_slice, &s[k]) == 0;
+    }
+    run_slice(&s[0]);
+    for (int k = 1; k < nthreads; k++) {
+        if (started[k]) pthread_join(th[k], NULL);
+        else run_slice(&s[k]);
+    }
+    free(order);
+}
