@@ -361,6 +361,7 @@ typedef struct {
     size_t *row;          /* CSR: row i is [row[i], row[i + 1]) */
     uint32_t *col;
     double *val;
+    float *fval;          /* val in float, for the attraction */
 } nn_sparse;
 /* The k nearest reference points of each query (exact, squared distances, sorted; ties by
  * index); same = the queries are the reference points, each excluding itself. */

@@ -47,10 +47,34 @@ static void heap_push(float *hd, uint32_t *hi, int *n, int k, float d, uint32_t 
     hd[at] = d, hi[at] = j;
 }
 
+/* Offers the row's distances (columns c0 ..) to the heap. Sixteen at a time are compared with
+ * the heap's largest at once; a group with no candidate, by far the usual case, costs one
+ * vector compare. */
+NN_HOT static void scan_row(const float *row, int nc, size_t c0, float *h, uint32_t *hidx, int *hn, int k)
+{
+    float limit = *hn == k ? h[0] : INFINITY;
+    int c = 0;
+    for (; c + 16 <= nc; c += 16) {
+        int hit = 0;
+        for (int t = 0; t < 16; t++) hit |= row[c + t] < limit;
+        if (!hit && limit != INFINITY) continue;
+        for (int t = c; t < c + 16; t++) {
+            if (row[t] > limit || row[t] == INFINITY) continue;
+            heap_push(h, hidx, hn, k, row[t], (uint32_t)(c0 + (size_t)t));
+            if (*hn == k) limit = h[0];
+        }
+    }
+    for (; c < nc; c++) {
+        if (row[c] > limit || row[c] == INFINITY) continue;
+        heap_push(h, hidx, hn, k, row[c], (uint32_t)(c0 + (size_t)c));
+        if (*hn == k) limit = h[0];
+    }
+}
+
 static void *knn_run(void *arg)
 {
     knn_job *j = arg;
-    enum { BLOCK = 64, COLS = 4096 };
+    enum { BLOCK = 256, COLS = 4096 };
     float *dots = nn_xmalloc((size_t)BLOCK * COLS * sizeof(float));
     float *hd = nn_xmalloc((size_t)BLOCK * (size_t)j->k * sizeof(float));
     uint32_t *hi = nn_xmalloc((size_t)BLOCK * (size_t)j->k * sizeof(uint32_t));
@@ -69,17 +93,19 @@ static void *knn_run(void *arg)
             int nc = (int)(j->nref - c0 < COLS ? j->nref - c0 : COLS);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, nc, (int)j->d, 1.0f,
                         j->q + q0 * j->d, (int)j->d, j->ref + c0 * j->d, (int)j->d, 0.0f, dots, nc);
+            const float *rn = j->ref_norm + c0;
             for (int a = 0; a < nb; a++) {
                 float *row = dots + (size_t)a * (size_t)nc, *h = hd + (size_t)a * (size_t)j->k;
                 uint32_t *hidx = hi + (size_t)a * (size_t)j->k;
+                /* |q|^2 + |r|^2 - 2 q.r in one vectorised pass, then a scan against the heap's
+                 * largest, which after the first few columns rarely lets anything through. */
                 for (int c = 0; c < nc; c++) {
-                    size_t col = c0 + (size_t)c;
-                    if (j->same && col == q0 + (size_t)a) continue;
-                    float d2 = qn[a] + j->ref_norm[col] - 2 * row[c];
-                    if (d2 < 0) d2 = 0;
-                    if (hn[a] == j->k && d2 > h[0]) continue;
-                    heap_push(h, hidx, &hn[a], j->k, d2, (uint32_t)col);
+                    float d2 = qn[a] + rn[c] - 2 * row[c];
+                    row[c] = d2 > 0 ? d2 : 0;
                 }
+                size_t self = q0 + (size_t)a;
+                if (j->same && self >= c0 && self < c0 + (size_t)nc) row[self - c0] = INFINITY;
+                scan_row(row, nc, c0, h, hidx, &hn[a], j->k);
             }
         }
         /* Heap order out: sorted by distance, then index. */
@@ -213,6 +239,8 @@ void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn
         }
     }
     P->row[n] = nnz;
+    P->fval = nn_xmalloc((nnz ? nnz : 1) * sizeof(float));
+    for (size_t e = 0; e < nnz; e++) P->fval[e] = (float)P->val[e];
     free(oc);
     free(ov);
     free(trow);
@@ -226,6 +254,7 @@ void nn_sparse_free(nn_sparse *P)
     free(P->row);
     free(P->col);
     free(P->val);
+    free(P->fval);
     memset(P, 0, sizeof *P);
 }
 
@@ -289,7 +318,7 @@ void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y)
 
 typedef struct {
     const nn_sparse *P;
-    const double *y;
+    const float *y;            /* the positions in float: half the bytes to gather */
     int dims;
     size_t first, last;
     double *attr;
@@ -299,36 +328,57 @@ static void *attr_run(void *arg)
 {
     attr_job *j = arg;
     int dims = j->dims;
+    const size_t *row = j->P->row;
+    const uint32_t *col = j->P->col;
+    const float *val = j->P->fval;
     for (size_t i = j->first; i < j->last; i++) {
-        double f[3] = {0, 0, 0};
-        const double *yi = j->y + i * (size_t)dims;
-        for (size_t e = j->P->row[i]; e < j->P->row[i + 1]; e++) {
-            const double *yj = j->y + (size_t)j->P->col[e] * (size_t)dims;
-            double diff[3], d2 = 0;
+        const float *yi = j->y + i * (size_t)dims;
+        if (dims == 2) {
+            float fx = 0, fy = 0, x = yi[0], y = yi[1];
+            for (size_t e = row[i]; e < row[i + 1]; e++) {
+                const float *yj = j->y + 2 * (size_t)col[e];
+                float dx = x - yj[0], dy = y - yj[1], pw = val[e] / (1 + dx * dx + dy * dy);
+                fx += pw * dx;
+                fy += pw * dy;
+            }
+            j->attr[2 * i] = fx, j->attr[2 * i + 1] = fy;
+            continue;
+        }
+        float f[3] = {0, 0, 0};
+        for (size_t e = row[i]; e < row[i + 1]; e++) {
+            const float *yj = j->y + (size_t)col[e] * (size_t)dims;
+            float diff[3], d2 = 0;
             for (int c = 0; c < dims; c++) diff[c] = yi[c] - yj[c], d2 += diff[c] * diff[c];
-            double pw = j->P->val[e] / (1 + d2);
+            float pw = val[e] / (1 + d2);
             for (int c = 0; c < dims; c++) f[c] += pw * diff[c];
         }
-        memcpy(j->attr + i * (size_t)dims, f, (size_t)dims * sizeof(double));
+        for (int c = 0; c < dims; c++) j->attr[i * (size_t)dims + (size_t)c] = f[c];
     }
     return NULL;
 }
 
-/* attr[i] = sum_j P_ij w_ij (y_i - y_j), over the sparse P. */
+/* attr[i] = sum_j P_ij w_ij (y_i - y_j), over the sparse P, in float (each row's sum is over
+ * a few hundred terms; the map's positions, centred, are tens of units). */
 void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *attr, int nthreads)
 {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > 64) nthreads = 64;
+    size_t len = P->n * (size_t)dims;
+    float *yf = nn_xmalloc((len ? len : 1) * sizeof(float));
+    for (size_t i = 0; i < len; i++) yf[i] = (float)y[i];
     attr_job jobs[64];
     pthread_t th[64];
     size_t per = (P->n + (size_t)nthreads - 1) / (size_t)nthreads;
+    int started = 1;
     for (int t = 0; t < nthreads; t++) {
         size_t first = (size_t)t * per < P->n ? (size_t)t * per : P->n;
-        jobs[t] = (attr_job){P, y, dims, first, first + per < P->n ? first + per : P->n, attr};
-        if (t > 0) pthread_create(&th[t], NULL, attr_run, &jobs[t]);
+        jobs[t] = (attr_job){P, yf, dims, first, first + per < P->n ? first + per : P->n, attr};
+        if (t > 0 && pthread_create(&th[t], NULL, attr_run, &jobs[t]) == 0) started++;
+        else if (t > 0) attr_run(&jobs[t]);      /* no thread: do its share here */
     }
     attr_run(&jobs[0]);
-    for (int t = 1; t < nthreads; t++) pthread_join(th[t], NULL);
+    for (int t = 1; t < started; t++) pthread_join(th[t], NULL);
+    free(yf);
 }
 
 /* The repulsion by the chosen method; returns Z = sum_{i != j} w_ij. */
