@@ -10,26 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int ntests, nfailed, cur_failed;
+#include "tap.h"
+
 static char tmpdir[] = "/tmp/nn-test-XXXXXX";
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-            cur_failed = 1;                                                                \
-        }                                                                                  \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-    cur_failed = 0;
-    fn();
-    ntests++;
-    if (cur_failed) nfailed++;
-    printf("%sok %d - %s\n", cur_failed ? "not " : "", ntests, name);
-    fflush(stdout);
-}
 
 static char *path_in_tmp(const char *name)
 {
@@ -568,9 +551,9 @@ int main(int argc, char **argv)
     run("string counter", test_strcount);
     run("npy output", test_npy);
     run("metadata and JSON", test_meta_json);
-    printf("1..%d\n", ntests);
+    int status = tap_done();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) return 1;
-    return nfailed ? 1 : 0;
+    return status;
 }

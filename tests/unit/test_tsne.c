@@ -7,24 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ntests, nfailed, cur_failed;
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-            cur_failed = 1;                                                                \
-        }                                                                                  \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-    cur_failed = 0;
-    fn();
-    ntests++;
-    nfailed += cur_failed;
-    printf("%sok %d - %s\n", cur_failed ? "not " : "", ntests, name);
-    fflush(stdout);
-}
+#include "tap.h"
 
 static float *random_points(size_t n, size_t d, uint64_t seed)
 {
@@ -213,6 +196,5 @@ int main(int argc, char **argv)
     run("exact gradient against finite differences of KL, 2-D", test_gradient_2d);
     run("exact gradient against finite differences of KL, 3-D", test_gradient_3d);
     run("Barnes-Hut and FFT repulsion close to exact on 600 points", test_methods_agree);
-    printf("1..%d\n", ntests);
-    return nfailed ? 1 : 0;
+    return tap_done();
 }

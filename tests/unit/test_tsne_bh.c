@@ -9,24 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ntests, nfailed, cur_failed;
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-            cur_failed = 1;                                                                \
-        }                                                                                  \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-    cur_failed = 0;
-    fn();
-    ntests++;
-    nfailed += cur_failed;
-    printf("%sok %d - %s\n", cur_failed ? "not " : "", ntests, name);
-    fflush(stdout);
-}
+#include "tap.h"
 
 static double *alloc(size_t n)
 {
@@ -398,6 +381,5 @@ int main(int argc, char **argv)
     run("same bits for any thread count, tree, query order, 3-D", test_determinism_3d);
     run("n = 0, n = 1, m = 0, bad dims", test_small);
     run("100k duplicate points, and a denormal-sized cluster: build and query", test_duplicates);
-    printf("1..%d\n", ntests);
-    return nfailed ? 1 : 0;
+    return tap_done();
 }

@@ -9,24 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ntests, nfailed, cur_failed;
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-            cur_failed = 1;                                                                \
-        }                                                                                  \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-    cur_failed = 0;
-    fn();
-    ntests++;
-    nfailed += cur_failed;
-    printf("%sok %d - %s\n", cur_failed ? "not " : "", ntests, name);
-    fflush(stdout);
-}
+#include "tap.h"
 
 /* n points in k Gaussian clusters (sd `sd`) with centres uniform in a w x h rectangle around
  * (ox, oy); with sd 0, n points uniform in the rectangle. */
@@ -177,6 +160,5 @@ int main(int argc, char **argv)
     run("all points equal (zero span)", test_all_equal);
     run("same bytes twice and for 1, 3 and 8 threads", test_deterministic);
     fftw_cleanup();
-    printf("1..%d\n", ntests);
-    return nfailed ? 1 : 0;
+    return tap_done();
 }

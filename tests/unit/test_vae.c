@@ -6,24 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ntests, nfailed, cur_failed;
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
-            cur_failed = 1;                                                                \
-        }                                                                                  \
-    } while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-    cur_failed = 0;
-    fn();
-    ntests++;
-    nfailed += cur_failed;
-    printf("%sok %d - %s\n", cur_failed ? "not " : "", ntests, name);
-    fflush(stdout);
-}
+#include "tap.h"
 
 /* |a - b| small relative to the larger, with an absolute floor for values near 0. */
 static int close_to(double a, double b, double tol)
@@ -299,6 +282,5 @@ int main(int argc, char **argv)
     run("VAE, Gaussian: every parameter's gradient against finite differences", test_network_gaussian);
     run("tiny VAE loss by hand", test_tiny_by_hand);
     run("Adam step", test_adam);
-    printf("1..%d\n", ntests);
-    return nfailed ? 1 : 0;
+    return tap_done();
 }
