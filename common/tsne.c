@@ -150,15 +150,18 @@ void nn_knn(const float *ref, size_t nref, const float *q, size_t nq, size_t d, 
     if (nthreads > 64) nthreads = 64;
     knn_job jobs[64];
     pthread_t th[64];
+    int started[64] = {0};
     size_t per = (nq + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int t = 0; t < nthreads; t++) {
         size_t first = (size_t)t * per < nq ? (size_t)t * per : nq;
         size_t last = first + per < nq ? first + per : nq;
         jobs[t] = (knn_job){ref, q, norm, nref, nq, d, first, last, k, same, idx, dist2};
-        if (t > 0) pthread_create(&th[t], NULL, knn_run, &jobs[t]);
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, knn_run, &jobs[t]) == 0;
+        if (t > 0 && !started[t]) knn_run(&jobs[t]);      /* no thread: its share here */
     }
     knn_run(&jobs[0]);
-    for (int t = 1; t < nthreads; t++) pthread_join(th[t], NULL);
+    for (int t = 1; t < nthreads; t++)
+        if (started[t]) pthread_join(th[t], NULL);
     free(norm);
 }
 
@@ -369,15 +372,16 @@ void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *a
     attr_job jobs[64];
     pthread_t th[64];
     size_t per = (P->n + (size_t)nthreads - 1) / (size_t)nthreads;
-    int started = 1;
+    int started[64] = {0};
     for (int t = 0; t < nthreads; t++) {
         size_t first = (size_t)t * per < P->n ? (size_t)t * per : P->n;
         jobs[t] = (attr_job){P, yf, dims, first, first + per < P->n ? first + per : P->n, attr};
-        if (t > 0 && pthread_create(&th[t], NULL, attr_run, &jobs[t]) == 0) started++;
-        else if (t > 0) attr_run(&jobs[t]);      /* no thread: do its share here */
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, attr_run, &jobs[t]) == 0;
+        if (t > 0 && !started[t]) attr_run(&jobs[t]);      /* no thread: its share here */
     }
     attr_run(&jobs[0]);
-    for (int t = 1; t < started; t++) pthread_join(th[t], NULL);
+    for (int t = 1; t < nthreads; t++)
+        if (started[t]) pthread_join(th[t], NULL);
     free(yf);
 }
 
@@ -389,6 +393,7 @@ double nn_tsne_repulsion(nn_tsne_method method, const double *y, size_t n, int d
     else if (method == NN_TSNE_EXACT) nn_tsne_repulsion_exact(y, n, dims, rep, sumw, nthreads);
     else {
         nn_bhtree *t = nn_bhtree_build(y, n, dims);
+        if (!t) nn_die("out of memory building the Barnes-Hut tree of %zu points", n);
         nn_bhtree_repulsion(t, y, n, theta, rep, sumw, nthreads);
         nn_bhtree_free(t);
     }

@@ -40,12 +40,15 @@ void nn_tsne_repulsion_exact(const double *y, size_t n, int dims, double *rep, d
     if (nthreads > 64) nthreads = 64;
     slice s[64];
     pthread_t t[64];
+    int started[64] = {0};
     size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int k = 0; k < nthreads; k++) {
         size_t first = (size_t)k * per, last = first + per < n ? first + per : n;
         s[k] = (slice){y, n, first < n ? first : n, last, dims, rep, sumw};
-        if (k > 0) pthread_create(&t[k], NULL, run_slice, &s[k]);
+        if (k > 0) started[k] = pthread_create(&t[k], NULL, run_slice, &s[k]) == 0;
+        if (k > 0 && !started[k]) run_slice(&s[k]);      /* no thread: its share here */
     }
     run_slice(&s[0]);
-    for (int k = 1; k < nthreads; k++) pthread_join(t[k], NULL);
+    for (int k = 1; k < nthreads; k++)
+        if (started[k]) pthread_join(t[k], NULL);
 }

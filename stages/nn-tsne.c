@@ -121,7 +121,11 @@ static int neighbours(const options *o, size_t n_ref, const char *what)
 {
     int k = (int)(3 * o->perplexity);
     if (k < 1) k = 1;
-    if ((size_t)k > n_ref - (o->add_to ? 0 : 1))
+    size_t others = n_ref - (o->add_to ? 0 : 1);
+    if (others < 3)
+        nn_die("%s: %zu points are too few for t-SNE (at least %d are needed)", what, n_ref,
+               o->add_to ? 3 : 4);
+    if ((size_t)k > others)
         nn_die("%s: %zu points are too few for perplexity %g, which needs %d neighbours of each: "
                "use --perplexity %g or less", what, n_ref, o->perplexity, k,
                floor((double)(n_ref - (o->add_to ? 0 : 1)) / 3));
@@ -219,6 +223,7 @@ static double add_points(const options *o, const nn_matrix *ref, const nn_matrix
             y[i * (size_t)dims + (size_t)c] = s;
         }
     nn_bhtree *tree = nn_bhtree_build(mp, map->n, dims);
+    if (!tree) nn_die("out of memory building the Barnes-Hut tree of %zu points", map->n);
     double theta = o->method == NN_TSNE_EXACT ? 0 : o->theta, lr = o->lr > 0 ? o->lr : 1;
     double *update = nn_xcalloc(len, sizeof(double)), *gains = nn_xmalloc(len * sizeof(double));
     double *rep = nn_xmalloc(len * sizeof(double)), *sumw = nn_xmalloc(m * sizeof(double));
