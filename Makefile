@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libpng libzmq msgpack openblas zlib libjpeg fftw3
+PKGS := libpng libzmq msgpack openblas zlib libjpeg fftw3 cairo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
@@ -35,6 +35,11 @@ build/%.o: %.c
 $(LIB): $(COMMON_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+RENDER_OBJ := $(patsubst %.c,build/%.o,$(wildcard stages/render/*.c))
+bin/nn-render: build/stages/nn-render.o $(RENDER_OBJ) $(LIB)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bin/%: build/stages/%.o $(LIB)
 	@mkdir -p bin
