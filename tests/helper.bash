@@ -4,7 +4,7 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-PATH="$ROOT/bin:$ROOT/tests/bin:$PATH"
+PATH="${NN_TEST_PATH:+$NN_TEST_PATH:}$ROOT/bin:$ROOT/tests/bin:$PATH"
 export OPENBLAS_NUM_THREADS=1
 
 setup() {
