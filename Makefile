@@ -16,12 +16,12 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train nn-encode nn-pca nn-decode nn-tsne nn-render
+PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train nn-encode nn-pca nn-decode nn-tsne nn-render nn-edit nn-score
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a
 BINS := $(PROGRAMS:%=bin/%)
-TEST_BINS := tests/bin/test_common tests/bin/test_vae tests/bin/test_tsne tests/bin/test_tsne_bh tests/bin/test_tsne_fft tests/bin/nn-mkstream tests/bin/nn-mkimage
+TEST_BINS := tests/bin/test_common tests/bin/test_vae tests/bin/test_tsne tests/bin/test_tsne_bh tests/bin/test_tsne_fft tests/bin/nn-mkstream tests/bin/nn-mkimage tests/bin/nn-mkfaces
 MAN1 := $(wildcard man/man1/*.1)
 MAN5 := $(wildcard man/man5/*.5)
 MAN7 := $(wildcard man/man7/*.7)

@@ -5,6 +5,7 @@
  * with "state" in the meta, so that training can resume exactly. */
 #include "nn.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <msgpack.h>
 #include <stdlib.h>
@@ -26,6 +27,37 @@ void nn_model_free(nn_model *m)
 size_t nn_model_latent(const nn_model *m)
 {
     return m->type == NN_MODEL_VAE ? (size_t)m->vae.a.L : (size_t)m->k;
+}
+
+void nn_model_encode(const nn_model *m, nn_vae_work *w, const float *x, int n, float *z)
+{
+    size_t L = nn_model_latent(m);
+    if (m->type == NN_MODEL_PCA) {
+        /* z = (x - mean) C^T, with C the k x D components */
+        const float *mean = m->params, *comps = m->params + m->D;
+        float *xc = nn_xmalloc((size_t)n * m->D * sizeof(float));
+        for (int i = 0; i < n; i++)
+            for (size_t j = 0; j < m->D; j++) xc[(size_t)i * m->D + j] = x[(size_t)i * m->D + j] - mean[j];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m->k, (int)m->D, 1.0f, xc,
+                    (int)m->D, comps, (int)m->D, 0.0f, z, m->k);
+        free(xc);
+        return;
+    }
+    const float *h = nn_vae_encode(&m->vae, m->params, w, x, n);
+    for (int i = 0; i < n; i++) memcpy(z + (size_t)i * L, h + (size_t)i * 2 * L, L * sizeof(float));
+}
+
+void nn_model_decode(const nn_model *m, nn_vae_work *w, const float *z, int n, float *x)
+{
+    if (m->type == NN_MODEL_PCA) {
+        for (int i = 0; i < n; i++) memcpy(x + (size_t)i * m->D, m->params, m->D * sizeof(float));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, (int)m->D, m->k, 1.0f, z,
+                    m->k, m->params + m->D, (int)m->D, 1.0f, x, (int)m->D);
+        for (size_t i = 0; i < (size_t)n * m->D; i++) x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
+        return;
+    }
+    const float *logits = nn_vae_decode_logits(&m->vae, m->params, w, z, n);
+    for (size_t i = 0; i < (size_t)n * m->D; i++) x[i] = 1.0f / (1.0f + expf(-logits[i]));
 }
 
 static void pack_model(nn_meta *meta, const nn_model *m)

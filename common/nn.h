@@ -353,6 +353,11 @@ int nn_model_load(const char *path, nn_model *m, char *err, size_t errlen);
 void nn_model_save(const char *path, const nn_model *m, const char *program);   /* dies on error */
 void nn_model_free(nn_model *m);
 size_t nn_model_latent(const nn_model *m);
+/* z (n x latent) = the encoder's mean of the images x (n x D); w: a VAE's work for >= n rows. */
+void nn_model_encode(const nn_model *m, nn_vae_work *w, const float *x, int n, float *z);
+/* x (n x D) = the decoder's mean of z: sigmoid(logits) for a VAE, the PCA back-projection
+ * clipped to [0, 1]. */
+void nn_model_decode(const nn_model *m, nn_vae_work *w, const float *z, int n, float *x);
 
 /* ---- t-SNE (tsne.c; the repulsion methods in tsne.h) ---- */
 typedef enum { NN_TSNE_EXACT, NN_TSNE_BH, NN_TSNE_FFT } nn_tsne_method;

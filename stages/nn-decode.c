@@ -35,20 +35,6 @@ static void keep(char **slot, const char *s, size_t len)
     memcpy(*slot, s, len + 1);
 }
 
-/* Images of the batch into x (n x D), clipped to [0, 1] for PCA. */
-static void decode(const nn_model *m, nn_vae_work *w, const batch *b, float *x)
-{
-    if (m->type == NN_MODEL_PCA) {
-        for (int i = 0; i < b->n; i++) memcpy(x + (size_t)i * m->D, m->params, m->D * sizeof(float));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b->n, (int)m->D, m->k, 1.0f, b->z,
-                    m->k, m->params + m->D, (int)m->D, 1.0f, x, (int)m->D);
-        for (size_t i = 0; i < (size_t)b->n * m->D; i++) x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
-        return;
-    }
-    const float *logits = nn_vae_decode_logits(&m->vae, m->params, w, b->z, b->n);
-    for (size_t i = 0; i < (size_t)b->n * m->D; i++) x[i] = 1.0f / (1.0f + expf(-logits[i]));
-}
-
 int main(int argc, char **argv)
 {
     nn_init(argv[0]);
@@ -118,7 +104,7 @@ int main(int argc, char **argv)
             b.n++;
         }
         if (b.n == cap || (!more && b.n)) {
-            decode(&m, &w, &b, x);
+            nn_model_decode(&m, &w, b.z, b.n, x);
             for (int i = 0; i < b.n; i++) nn_put_record(out, b.id[i], b.label[i], b.group[i], x + (size_t)i * m.D);
             b.n = 0;
         }

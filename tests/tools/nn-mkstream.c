@@ -18,8 +18,9 @@ static const nn_opt OPTS[] = {
     [O_COUNT] = {"count", 'n', 1, "N", "records (default 3)"},
     [O_LABELS] = {"labels", 0, 1, "A,B,..", "labels, cycled (default a,b)"},
     [O_GROUPS] = {"groups", 0, 1, "G,H,..", "groups, cycled per round of labels (default g)"},
-    [O_VALUES] = {"values", 0, 1, "index|random|nan|clusters",
-                  "value j of record i: i+j/1000 (u8: (i+j)%256), seeded random, NaN at j=0, or "
+    [O_VALUES] = {"values", 0, 1, "index|random|nan|clusters|stdin",
+                  "value j of record i: i+j/1000 (u8: (i+j)%256), seeded random, NaN at j=0, "
+                  "read from stdin (numbers, whitespace-separated), or "
                   "clusters: label cK (K = i % --clusters), a centre N(0, 10^2) + N(0, 1)"},
     [O_CLUSTERS] = {"clusters", 0, 1, "K", "clusters for --values clusters (default 5)"},
     [O_SEED] = {"seed", 0, 1, "S", "seed for --values random"},
@@ -130,7 +131,10 @@ int main(int argc, char **argv)
             if (!is_f32) data[j] = strcmp(values, "random") == 0 ? (uint8_t)nn_rng_u64(&rng)
                                                                  : (uint8_t)((i + (long long)j) % 256);
             else {
-                float v = strcmp(values, "random") == 0 ? (float)nn_rng_normal(&rng)
+                float v;
+                if (strcmp(values, "stdin") == 0) {
+                    if (scanf("%f", &v) != 1) nn_die("--values stdin: record %lld: value %zu missing", i + 1, j + 1);
+                } else v = strcmp(values, "random") == 0 ? (float)nn_rng_normal(&rng)
                           : clustered ? centres[(size_t)(i % clusters) * nvals + j] + (float)nn_rng_normal(&rng)
                                       : (float)i + (float)j / 1000.0f;
                 if (strcmp(values, "nan") == 0 && j == 0) v = __builtin_nanf("");

@@ -1,0 +1,428 @@
+/* nn-edit: latent arithmetic on labelled faces.
+ *   nn-edit vectors: an encoded stream in, the mean latent of each label and the offset of each
+ *     label from a base label out ("emotion vectors").
+ *   nn-edit apply: every base-label record in, one record per target label (and strength) out:
+ *     z + s*offset as a latent, or with -m MODEL decoded to an image, plainly, decode(z + s*o),
+ *     or as a residual, x + decode(z + s*o) - decode(z), which keeps the person's own detail. */
+#include "nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE[] = "nn-edit vectors|apply [OPTION]... [INPUT]";
+static const char VEC_USAGE[] = "nn-edit vectors [OPTION]... [LATENTS]";
+static const char VEC_SUMMARY[] =
+    "Write the mean latent of each label of LATENTS (default -) and each label's offset from the\n"
+    "base label: the emotion vectors.";
+static const char APPLY_USAGE[] = "nn-edit apply --vectors FILE [OPTION]... [INPUT]";
+static const char APPLY_SUMMARY[] =
+    "Move every base-label record of INPUT (default -) along the offset of each target label:\n"
+    "edited latents, or with -m MODEL, edited images.";
+
+enum { V_OUTPUT, V_BASE, V_HELP, V_VERSION };
+static const nn_opt VEC_OPTS[] = {
+    [V_OUTPUT] = {"output", 'o', 1, "FILE", "write the vectors to FILE (default -)"},
+    [V_BASE] = {"base", 0, 1, "LABEL", "the label offsets start from (default normal)"},
+    [V_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
+    [V_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
+    {0},
+};
+
+enum { A_VECTORS, A_OUTPUT, A_BASE, A_TARGET, A_STRENGTH, A_STEPS, A_MAX, A_MODEL, A_MODE,
+       A_THREADS, A_HELP, A_VERSION };
+static const nn_opt APPLY_OPTS[] = {
+    [A_VECTORS] = {"vectors", 'v', 1, "FILE", "the emotion vectors (nn-edit vectors)"},
+    [A_OUTPUT] = {"output", 'o', 1, "FILE", "write the edited stream to FILE (default -)"},
+    [A_BASE] = {"base", 0, 1, "LABEL", "edit the records with this label (default: the vectors' base)"},
+    [A_TARGET] = {"target", 0, 1, "L,L,...", "target labels, or all (default all)"},
+    [A_STRENGTH] = {"strength", 's', 1, "S", "the offset's factor (default 1)"},
+    [A_STEPS] = {"steps", 0, 1, "N", "a traversal: N strengths from 0 to --max instead"},
+    [A_MAX] = {"max", 0, 1, "S", "the traversal's last strength (default 1.5)"},
+    [A_MODEL] = {"model", 'm', 1, "MODEL", "INPUT is images: encode with MODEL, decode the edits"},
+    [A_MODE] = {"mode", 0, 1, "plain|residual", "with -m: decode(z+s*o), or x + decode(z+s*o) - decode(z)"},
+    [A_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
+    [A_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
+    [A_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
+    {0},
+};
+
+static void refuse_terminal(const char *output, const char *usage)
+{
+    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        nn_usage_error(usage, "refusing to write a binary stream to a terminal (use -o FILE)");
+}
+
+/* ---- nn-edit vectors ---- */
+
+static int index_of(char **names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0) return i;
+    return -1;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The labels of m, sorted, and each row's label index. */
+static int label_table(const nn_matrix *m, char ***names, int **row_label)
+{
+    char **sorted = nn_xmalloc(m->n * sizeof(char *));
+    for (size_t i = 0; i < m->n; i++) sorted[i] = m->label[i];
+    qsort(sorted, m->n, sizeof(char *), cmp_str);
+    int n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (n == 0 || strcmp(sorted[n - 1], sorted[i]) != 0) sorted[n++] = sorted[i];
+    *row_label = nn_xmalloc(m->n * sizeof(int));
+    for (size_t i = 0; i < m->n; i++) (*row_label)[i] = index_of(sorted, n, m->label[i]);
+    *names = sorted;
+    return n;
+}
+
+/* The offset of label t from the base b: the mean of z_t - z_b over the groups that have both
+ * (a paired difference cancels each person's identity), or the difference of the label means
+ * when no group has both. */
+static void label_offset(const nn_matrix *m, const int *lab, int b, int t, const double *means,
+                         float *off, uint64_t *pairs)
+{
+    size_t d = m->d;
+    double *acc = nn_xcalloc(d, sizeof(double));
+    *pairs = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (lab[i] != t) continue;
+        for (size_t j = 0; j < m->n; j++) {
+            if (lab[j] != b || strcmp(m->group[i], m->group[j]) != 0) continue;
+            for (size_t c = 0; c < d; c++) acc[c] += (double)m->x[i * d + c] - m->x[j * d + c];
+            ++*pairs;
+        }
+    }
+    for (size_t c = 0; c < d; c++)
+        off[c] = *pairs ? (float)(acc[c] / (double)*pairs)
+                        : (float)(means[(size_t)t * d + c] - means[(size_t)b * d + c]);
+    free(acc);
+}
+
+static int run_vectors(int argc, char **argv)
+{
+    nn_opt_parser p;
+    nn_opt_init(&p, VEC_OPTS, VEC_USAGE, argc, argv);
+    const char *output = "-", *base = "normal";
+    int k;
+    while ((k = nn_opt_next(&p)) >= 0) {
+        switch (k) {
+        case V_OUTPUT: output = p.arg[0]; break;
+        case V_BASE: base = p.arg[0]; break;
+        case V_HELP:
+            nn_opt_help(&p, VEC_SUMMARY, stdout);
+            nn_close_stdout();
+            exit(NN_EXIT_OK);
+        case V_VERSION: nn_print_version();
+        }
+    }
+    if (p.npos > 1) nn_usage_error(VEC_USAGE, "one LATENTS input at most");
+    refuse_terminal(output, VEC_USAGE);
+    const char *input = p.npos ? p.pos[0] : "-";
+    nn_header in = {0};
+    nn_matrix m;
+    nn_matrix_load_named(input, &in, &m, -INFINITY, INFINITY);
+    if (in.dtype != NN_F32) nn_die("%s: header: latent vectors must be f32, not %s", input, nn_dtype_name(in.dtype));
+    if (m.n == 0) nn_die("%s: no records: the vectors need encoded faces", input);
+    char **names;
+    int *lab;
+    int nl = label_table(&m, &names, &lab);
+    int b = index_of(names, nl, base);
+    if (b < 0) nn_die("%s: no record has the base label '%s' (see --base)", input, base);
+
+    double *means = nn_xcalloc((size_t)nl * m.d, sizeof(double));
+    uint64_t *count = nn_xcalloc((size_t)nl, sizeof(uint64_t));
+    for (size_t i = 0; i < m.n; i++) {
+        count[lab[i]]++;
+        for (size_t c = 0; c < m.d; c++) means[(size_t)lab[i] * m.d + c] += m.x[i * m.d + c];
+    }
+    for (int l = 0; l < nl; l++)
+        for (size_t c = 0; c < m.d; c++) means[(size_t)l * m.d + c] /= (double)count[l];
+
+    nn_header h = {0};
+    nn_header_copy(&h, &in);
+    snprintf(h.kind, sizeof h.kind, "vectors");
+    nn_meta *meta = nn_meta_new();
+    nn_meta_provenance(meta, argc, argv, &in);
+    nn_meta_str(meta, "base", base);
+    nn_meta_finish(meta, &h);
+    nn_writer *out = nn_create_stream(output, &h);
+    float *v = nn_xmalloc(m.d * sizeof(float));
+    char id[1024];
+    for (int l = 0; l < nl; l++) {
+        for (size_t c = 0; c < m.d; c++) v[c] = (float)means[(size_t)l * m.d + c];
+        snprintf(id, sizeof id, "mean:%s", names[l]);
+        nn_put_record(out, id, names[l], "mean", v);
+    }
+    for (int l = 0; l < nl; l++) {
+        if (l == b) continue;
+        uint64_t pairs;
+        label_offset(&m, lab, b, l, means, v, &pairs);
+        snprintf(id, sizeof id, "offset:%s>%s", base, names[l]);
+        nn_put_record(out, id, names[l], "offset", v);
+        nn_warn("%s: %llu records, offset from %s over %llu pairs%s", names[l],
+                (unsigned long long)count[l], base, (unsigned long long)pairs,
+                pairs ? "" : " (no group has both: difference of the means)");
+    }
+    nn_finish_stream(out);
+    free(v);
+    free(means);
+    free(count);
+    free(names);
+    free(lab);
+    nn_matrix_free(&m);
+    nn_header_free(&in);
+    nn_header_free(&h);
+    nn_opt_free(&p);
+    return NN_EXIT_OK;
+}
+
+/* ---- nn-edit apply ---- */
+
+enum { MODE_LATENT, MODE_PLAIN, MODE_RESIDUAL };
+
+typedef struct {
+    const char *vectors, *output, *base, *target, *model, *input;
+    int mode, steps;
+    double strength, max;
+} apply_options;
+
+typedef struct {
+    int n;               /* target labels */
+    char **label;
+    float *offset;       /* n x L */
+    char base[256];
+} offsets;
+
+static void parse_apply(apply_options *o, nn_opt_parser *p, int argc, char **argv)
+{
+    *o = (apply_options){.output = "-", .target = "all", .strength = 1, .max = 1.5, .mode = -1};
+    nn_opt_init(p, APPLY_OPTS, APPLY_USAGE, argc, argv);
+    int k, strength_given = 0;
+    while ((k = nn_opt_next(p)) >= 0) {
+        const char *a = p->arg[0];
+        switch (k) {
+        case A_VECTORS: o->vectors = a; break;
+        case A_OUTPUT: o->output = a; break;
+        case A_BASE: o->base = a; break;
+        case A_TARGET: o->target = a; break;
+        case A_STRENGTH: o->strength = nn_parse_double("--strength", a, -100, 100); strength_given = 1; break;
+        case A_STEPS: o->steps = (int)nn_parse_int("--steps", a, 2, 1000); break;
+        case A_MAX: o->max = nn_parse_double("--max", a, -100, 100); break;
+        case A_MODEL: o->model = a; break;
+        case A_MODE:
+            if (strcmp(a, "plain") == 0) o->mode = MODE_PLAIN;
+            else if (strcmp(a, "residual") == 0) o->mode = MODE_RESIDUAL;
+            else nn_usage_error(APPLY_USAGE, "--mode: '%s' is not plain or residual", a);
+            break;
+        case A_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
+        case A_HELP:
+            nn_opt_help(p, APPLY_SUMMARY, stdout);
+            nn_close_stdout();
+            exit(NN_EXIT_OK);
+        case A_VERSION: nn_print_version();
+        }
+    }
+    if (!o->vectors) nn_usage_error(APPLY_USAGE, "no vectors: give --vectors FILE");
+    if (p->npos > 1) nn_usage_error(APPLY_USAGE, "one INPUT at most");
+    if (o->steps && strength_given) nn_usage_error(APPLY_USAGE, "--strength and --steps exclude each other");
+    if (o->mode >= 0 && !o->model) nn_usage_error(APPLY_USAGE, "--mode needs -m MODEL (it decodes)");
+    if (o->mode < 0) o->mode = o->model ? MODE_PLAIN : MODE_LATENT;
+    refuse_terminal(o->output, APPLY_USAGE);
+    o->input = p->npos ? p->pos[0] : "-";
+}
+
+static int wanted(const char *list, const char *label)
+{
+    if (strcmp(list, "all") == 0) return 1;
+    size_t n = strlen(label);
+    for (const char *s = list; *s;) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == n && memcmp(s, label, n) == 0) return 1;
+        if (!e) break;
+        s = e + 1;
+    }
+    return 0;
+}
+
+/* Every target in list must have an offset: a typo must not silently drop an emotion. */
+static void check_targets(const apply_options *o, const offsets *off)
+{
+    if (strcmp(o->target, "all") == 0) return;
+    char *copy = nn_xstrdup(o->target);
+    for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (int i = 0; i < off->n; i++) found |= strcmp(off->label[i], t) == 0;
+        if (!found) nn_die("%s: no offset from '%s' to '%s' (--target)", o->vectors, off->base, t);
+    }
+    free(copy);
+}
+
+static void load_offsets(const apply_options *o, offsets *off, size_t *L)
+{
+    nn_header h = {0};
+    nn_reader *r = nn_open_stream(o->vectors, &h);
+    if (strcmp(h.kind, "vectors") != 0 || h.dtype != NN_F32)
+        nn_die("%s: header: not emotion vectors (kind %s, dtype %s; make them with nn-edit vectors)",
+               o->vectors, h.kind, nn_dtype_name(h.dtype));
+    char base[256] = "";
+    if (nn_meta_get_str(h.meta, h.meta_len, "base", base, sizeof base) != 0)
+        nn_die("%s: header: the meta names no base label", o->vectors);
+    if (o->base && strcmp(o->base, base) != 0)
+        nn_die("%s: the offsets start from '%s', not from --base '%s'", o->vectors, base, o->base);
+    snprintf(off->base, sizeof off->base, "%s", base);
+    *L = h.count;
+    off->n = 0;
+    off->label = NULL;
+    off->offset = NULL;
+    nn_record rec;
+    while (nn_next_record(r, &rec) > 0) {
+        if (strcmp(rec.group, "offset") != 0 || !wanted(o->target, rec.label)) continue;
+        off->label = nn_xrealloc(off->label, (size_t)(off->n + 1) * sizeof(char *));
+        off->offset = nn_xrealloc(off->offset, (size_t)(off->n + 1) * h.count * sizeof(float));
+        off->label[off->n] = nn_xstrdup(rec.label);
+        memcpy(off->offset + (size_t)off->n * h.count, rec.f32, h.count * sizeof(float));
+        off->n++;
+    }
+    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
+    nn_reader_close(r);
+    nn_header_free(&h);
+    check_targets(o, off);
+    if (off->n == 0) nn_die("%s: no offsets from '%s' to edit with", o->vectors, base);
+}
+
+static void put_edit(nn_writer *w, const apply_options *o, const nn_record *rec, const char *target,
+                     double s, const float *v)
+{
+    char id[1200];
+    if (o->steps) snprintf(id, sizeof id, "%s>%s@%g", rec->id, target, s);
+    else snprintf(id, sizeof id, "%s>%s", rec->id, target);
+    nn_put_record(w, id, target, rec->group, v);
+}
+
+static int run_apply(int argc, char **argv)
+{
+    apply_options o;
+    nn_opt_parser p;
+    parse_apply(&o, &p, argc, argv);
+    offsets off;
+    size_t L;
+    load_offsets(&o, &off, &L);
+    nn_model m = {0};
+    char err[700];
+    if (o.model) {
+        if (nn_model_load(o.model, &m, err, sizeof err) != 0) nn_die("%s", err);
+        if (nn_model_latent(&m) != L)
+            nn_die("%s: the vectors have %zu values, the model %s has %zu latents", o.vectors, L,
+                   o.model, nn_model_latent(&m));
+    }
+    nn_header in = {0};
+    nn_reader *r = nn_open_stream(o.input, &in);
+    size_t want = o.model ? m.D : L;
+    if (in.count != want || (!o.model && in.dtype != NN_F32))
+        nn_die("%s: header: records are %zu %s values, expected %zu %s", o.input, in.count,
+               nn_dtype_name(in.dtype), want, o.model ? "image values (the model's input)" : "f32 latents");
+
+    int ns = o.steps ? o.steps : 1;
+    double *strengths = nn_xmalloc((size_t)ns * sizeof(double));
+    for (int i = 0; i < ns; i++) strengths[i] = o.steps ? o.max * i / (ns - 1) : o.strength;
+    int rows = 1 + off.n * ns;   /* the unedited z first, then every target and strength */
+
+    nn_header h = {0};
+    if (o.model) {
+        if (nn_header_set(&h, "image", NN_F32, m.ndim, m.shape, err, sizeof err) != 0) nn_die("%s", err);
+    } else {
+        nn_header_copy(&h, &in);
+        free(h.meta);
+        h.meta = NULL;
+        h.meta_len = 0;
+    }
+    nn_meta *meta = nn_meta_new();
+    nn_meta_provenance(meta, argc, argv, &in);
+    static const char *const MODE_NAMES[] = {"latent", "plain", "residual"};
+    nn_meta_str(meta, "mode", MODE_NAMES[o.mode]);
+    nn_meta_str(meta, "base", off.base);
+    nn_meta_strv(meta, "targets", off.n, off.label);
+    if (o.steps) nn_meta_double(meta, "max_strength", o.max), nn_meta_int(meta, "steps", o.steps);
+    else nn_meta_double(meta, "strength", o.strength);
+    if (o.model) nn_meta_str(meta, "model_file", o.model);
+    nn_meta_finish(meta, &h);
+    nn_writer *out = nn_create_stream(o.output, &h);
+
+    nn_vae_work w;
+    if (o.model && m.type == NN_MODEL_VAE) nn_vae_work_init(&w, &m.vae, rows);
+    float *x = nn_xmalloc(want * sizeof(float));
+    float *z = nn_xmalloc((size_t)rows * L * sizeof(float));
+    float *dec = o.model ? nn_xmalloc((size_t)rows * m.D * sizeof(float)) : NULL;
+    float *res = o.model ? nn_xmalloc(m.D * sizeof(float)) : NULL;
+    nn_record rec;
+    uint64_t edited = 0;
+    while (nn_next_record(r, &rec) > 0) {
+        if (strcmp(rec.label, off.base) != 0) continue;
+        for (size_t j = 0; j < want; j++) {
+            x[j] = in.dtype == NN_F32 ? rec.f32[j] : rec.u8[j] / 255.0f;
+            if (!isfinite(x[j]))
+                nn_die("%s: record %llu (%s): value %zu is not finite", o.input,
+                       (unsigned long long)nn_reader_records(r), rec.id, j + 1);
+        }
+        if (o.model) nn_model_encode(&m, &w, x, 1, z);
+        else memcpy(z, x, L * sizeof(float));
+        for (int t = 0; t < off.n; t++)
+            for (int s = 0; s < ns; s++) {
+                float *e = z + (size_t)(1 + t * ns + s) * L;
+                for (size_t c = 0; c < L; c++) e[c] = z[c] + (float)strengths[s] * off.offset[(size_t)t * L + c];
+            }
+        if (o.model) nn_model_decode(&m, &w, z, rows, dec);
+        for (int t = 0; t < off.n; t++)
+            for (int s = 0; s < ns; s++) {
+                int row = 1 + t * ns + s;
+                const float *v = o.model ? dec + (size_t)row * m.D : z + (size_t)row * L;
+                if (o.mode == MODE_RESIDUAL) {
+                    for (size_t j = 0; j < m.D; j++) {
+                        float y = x[j] + (dec[(size_t)row * m.D + j] - dec[j]);
+                        res[j] = y < 0 ? 0 : y > 1 ? 1 : y;
+                    }
+                    v = res;
+                }
+                put_edit(out, &o, &rec, off.label[t], strengths[s], v);
+            }
+        edited++;
+    }
+    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
+    if (edited == 0) nn_die("%s: no record has the base label '%s'", o.input, off.base);
+    nn_finish_stream(out);
+
+    free(x), free(z), free(dec), free(res), free(strengths);
+    if (o.model && m.type == NN_MODEL_VAE) nn_vae_work_free(&w);
+    if (o.model) nn_model_free(&m);
+    for (int i = 0; i < off.n; i++) free(off.label[i]);
+    free(off.label);
+    free(off.offset);
+    nn_reader_close(r);
+    nn_header_free(&in);
+    nn_header_free(&h);
+    nn_opt_free(&p);
+    return NN_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    nn_init(argv[0]);
+    if (argc < 2) nn_usage_error(USAGE, "no command: give vectors or apply");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("usage: %s\n%s\n\nusage: %s\n%s\n\nSee nn-edit vectors --help, nn-edit apply --help.\n",
+               VEC_USAGE, VEC_SUMMARY, APPLY_USAGE, APPLY_SUMMARY);
+        nn_close_stdout();
+        return NN_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) nn_print_version();
+    if (strcmp(argv[1], "vectors") == 0) return run_vectors(argc - 1, argv + 1);
+    if (strcmp(argv[1], "apply") == 0) return run_apply(argc - 1, argv + 1);
+    nn_usage_error(USAGE, "unknown command '%s': give vectors or apply", argv[1]);
+}

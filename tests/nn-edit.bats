@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# nn-edit: emotion vectors and latent arithmetic on hand-made latents, traversals, the residual
+# mode, bad input.
+
+load helper
+
+# Two persons, normal and happy: p1 (0,0) -> (2,4), p2 (1,1) -> (5,3).
+latents() {
+    echo "0 0 2 4 1 1 5 3" | nn-mkstream --values stdin --shape 2 -n 4 --labels normal,happy --groups p1,p2
+}
+
+data() { nn-cat --json --data "$1" | sed 's/.*"data":\(.*\)}$/\1/'; }
+
+@test "--help, and bad usage exits 2" {
+    run nn-edit --help
+    assert_success
+    assert_line --index 0 "usage: nn-edit vectors [OPTION]... [LATENTS]"
+    run nn-edit
+    assert_failure 2
+    assert_line --index 0 "nn-edit: no command: give vectors or apply"
+    run nn-edit apply z.nns
+    assert_failure 2
+    assert_line --index 0 "nn-edit: no vectors: give --vectors FILE"
+    run nn-edit apply -v v.nns --mode residual z.nns
+    assert_failure 2
+    assert_line --index 0 "nn-edit: --mode needs -m MODEL (it decodes)"
+    run nn-edit apply -v v.nns --steps 3 -s 1 z.nns
+    assert_failure 2
+}
+
+@test "vectors: the mean of each label and the paired offset from the base" {
+    latents > z.nns
+    run nn-edit vectors z.nns -o v.nns
+    assert_success
+    assert_output "nn-edit: happy: 2 records, offset from normal over 2 pairs"
+    run nn-cat --json --data v.nns
+    assert_success
+    assert_output - <<'EOF'
+{"id":"mean:happy","label":"happy","group":"mean","shape":[2],"data":[3.5,3.5]}
+{"id":"mean:normal","label":"normal","group":"mean","shape":[2],"data":[0.5,0.5]}
+{"id":"offset:normal>happy","label":"happy","group":"offset","shape":[2],"data":[3,3]}
+EOF
+}
+
+@test "vectors: pairs within a group; without pairs, the difference of the label means" {
+    echo "0 0 2 4 1 1 5 3" | nn-mkstream --values stdin --shape 2 -n 4 --labels normal,happy,normal,happy \
+        --groups p1 > z.nns
+    # one group: every happy pairs with every normal: ((2,4)+(1,3)+(5,3)+(4,2))/4
+    run nn-edit vectors z.nns -o v.nns
+    assert_output "nn-edit: happy: 2 records, offset from normal over 4 pairs"
+    run data v.nns
+    assert_line --index 2 "[3,3]"
+    echo "1 1" | nn-mkstream --values stdin --shape 2 -n 1 --labels normal --groups p1 > n.nns
+    echo "4 2" | nn-mkstream --values stdin --shape 2 -n 1 --labels happy --groups p2 > h.nns
+    nn-cat n.nns h.nns > u.nns
+    run nn-edit vectors u.nns -o v.nns
+    assert_output "nn-edit: happy: 1 records, offset from normal over 0 pairs (no group has both: difference of the means)"
+    run data v.nns
+    assert_line --index 2 "[3,1]"
+}
+
+@test "apply: z + s * offset for every base record, ids and groups kept" {
+    latents > z.nns
+    nn-edit vectors z.nns -o v.nns 2>/dev/null
+    run nn-edit apply -v v.nns -s 0.5 z.nns -o e.nns
+    assert_success
+    run nn-cat --json --data e.nns
+    assert_output - <<'EOF'
+{"id":"r0000>happy","label":"happy","group":"p1","shape":[2],"data":[1.5,1.5]}
+{"id":"r0002>happy","label":"happy","group":"p2","shape":[2],"data":[2.5,2.5]}
+EOF
+}
+
+@test "apply --steps: a traversal from the input to z + max * offset" {
+    latents > z.nns
+    nn-edit vectors z.nns -o v.nns 2>/dev/null
+    nn-edit apply -v v.nns --steps 4 --max 1.5 z.nns -o t.nns
+    run nn-cat --json --data t.nns
+    assert_line --index 0 '{"id":"r0000>happy@0","label":"happy","group":"p1","shape":[2],"data":[0,0]}'
+    assert_line --index 1 '{"id":"r0000>happy@0.5","label":"happy","group":"p1","shape":[2],"data":[1.5,1.5]}'
+    assert_line --index 3 '{"id":"r0000>happy@1.5","label":"happy","group":"p1","shape":[2],"data":[4.5,4.5]}'
+    assert_line --index 4 '{"id":"r0002>happy@0","label":"happy","group":"p2","shape":[2],"data":[1,1]}'
+    assert_equal "${#lines[@]}" 8
+}
+
+@test "apply --target picks labels; an unknown target or base is an error" {
+    echo "0 0 2 4 4 2 1 1 5 3 3 5" | nn-mkstream --values stdin --shape 2 -n 6 --labels normal,happy,sad --groups p1,p2 > z.nns
+    nn-edit vectors z.nns -o v.nns 2>/dev/null
+    run nn-edit apply -v v.nns --target sad z.nns -o e.nns
+    assert_success
+    run nn-cat --json --data e.nns
+    assert_line --index 0 '{"id":"r0000>sad","label":"sad","group":"p1","shape":[2],"data":[3,3]}'
+    assert_equal "${#lines[@]}" 2
+    run nn-edit apply -v v.nns --target angry z.nns -o e.nns
+    assert_failure 1
+    assert_output "nn-edit: v.nns: no offset from 'normal' to 'angry' (--target)"
+    run nn-edit apply -v v.nns --base sad z.nns -o e.nns
+    assert_failure 1
+    assert_output "nn-edit: v.nns: the offsets start from 'normal', not from --base 'sad'"
+    run nn-edit vectors --base angry z.nns -o w.nns
+    assert_failure 1
+    assert_output "nn-edit: z.nns: no record has the base label 'angry' (see --base)"
+    [ ! -e w.nns ]
+}
+
+@test "bad input: NaN latents, a wrong width, not a vectors stream" {
+    nn-mkstream --values nan --shape 2 -n 2 --labels normal,happy > nan.nns
+    run nn-edit vectors nan.nns -o v.nns
+    assert_failure 1
+    assert_output --partial "nan.nns: record 1"
+    latents > z.nns
+    nn-edit vectors z.nns -o v.nns 2>/dev/null
+    nn-mkstream --shape 3 -n 2 --labels normal > z3.nns
+    run nn-edit apply -v v.nns z3.nns -o e.nns
+    assert_failure 1
+    assert_output "nn-edit: z3.nns: header: records are 3 f32 values, expected 2 f32 latents"
+    run nn-edit apply -v z.nns z.nns -o e.nns
+    assert_failure 1
+    assert_output --partial "z.nns: header: not emotion vectors"
+    [ ! -e e.nns ]
+}
+
+@test "residual mode at strength 0 returns the input image exactly; plain decodes" {
+    nn-mkfaces -n 4 > f.nns
+    nn-vae-train -o m.nnm --hidden 16 --latent 3 -e 2 -t 1 f.nns 2>/dev/null
+    nn-encode -m m.nnm f.nns | nn-edit vectors -o v.nns 2>/dev/null
+    nn-edit apply -v v.nns -m m.nnm --mode residual -s 0 --target happy f.nns -o r.nns
+    nn-cat --filter label=normal f.nns > n.nns
+    diff <(data n.nns) <(data r.nns)
+    nn-edit apply -v v.nns -m m.nnm --mode residual -s 1 --target happy f.nns -o r1.nns
+    ! diff -q <(data n.nns) <(data r1.nns) >/dev/null
+    # plain mode at strength 0 is the decoder's reconstruction
+    nn-edit apply -v v.nns -m m.nnm --mode plain -s 0 --target happy f.nns -o p.nns
+    nn-encode -m m.nnm n.nns | nn-decode -m m.nnm > d.nns
+    diff <(data d.nns) <(data p.nns)
+    run nn-cat --info p.nns
+    assert_line --regexp '^shape: +24x24x1'
+}
