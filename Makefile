@@ -56,6 +56,11 @@ tests/bin/nn-%: build/tests/tools/nn-%.o $(LIB)
 deps:
 	bash .ci/install-deps
 
+# The main job: Fashion-MNIST end to end into out/fashion-mnist (installs what is missing first).
+demo: deps
+	$(MAKE) all
+	bash pipelines/fashion-mnist.sh
+
 check: all $(TEST_BINS)
 	bash tests/run
 
@@ -84,6 +89,6 @@ clean:
 	rm -rf build bin tests/bin
 
 # deps runs first when given with other goals, as in `make deps all`.
-.PHONY: deps all check install fuzz bench clean
+.PHONY: deps demo all check install fuzz bench clean
 .SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -12,10 +12,12 @@ static const char USAGE[] = "nn-decode [OPTION]... -m MODEL [INPUT]";
 static const char SUMMARY[] =
     "Decode every latent vector of INPUT (default -) to an image with the model MODEL.";
 
-enum { O_MODEL, O_OUTPUT, O_BATCH, O_THREADS, O_HELP, O_VERSION };
+enum { O_MODEL, O_OUTPUT, O_SAMPLE, O_SEED, O_BATCH, O_THREADS, O_HELP, O_VERSION };
 static const nn_opt OPTS[] = {
     [O_MODEL] = {"model", 'm', 1, "MODEL", "the model file (nn-vae-train or nn-pca)"},
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the image stream to FILE (default -)"},
+    [O_SAMPLE] = {"sample", 0, 1, "N", "decode N latents drawn from the prior N(0, I) instead of INPUT"},
+    [O_SEED] = {"seed", 0, 1, "S", "seed of --sample (default 0)"},
     [O_BATCH] = {"batch", 'b', 1, "N", "records decoded together (default 256)"},
     [O_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
     [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
@@ -42,11 +44,14 @@ int main(int argc, char **argv)
     nn_opt_init(&p, OPTS, USAGE, argc, argv);
     const char *model = NULL, *output = "-";
     int cap = 256, k;
+    long long sample = 0, seed = 0;
     while ((k = nn_opt_next(&p)) >= 0) {
         const char *a = p.arg[0];
         switch (k) {
         case O_MODEL: model = a; break;
         case O_OUTPUT: output = a; break;
+        case O_SAMPLE: sample = nn_parse_int("--sample", a, 1, 1LL << 40); break;
+        case O_SEED: seed = nn_parse_int("--seed", a, 0, INT64_MAX); break;
         case O_BATCH: cap = (int)nn_parse_int("--batch", a, 1, 1 << 16); break;
         case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
         case O_HELP:
@@ -58,6 +63,7 @@ int main(int argc, char **argv)
     }
     if (!model) nn_usage_error(USAGE, "no model: give -m MODEL");
     if (p.npos > 1) nn_usage_error(USAGE, "one INPUT at most");
+    if (sample && p.npos) nn_usage_error(USAGE, "--sample replaces INPUT: give one or the other");
     if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
         nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
     const char *input = p.npos ? p.pos[0] : "-";
@@ -66,7 +72,14 @@ int main(int argc, char **argv)
     if (nn_model_load(model, &m, err, sizeof err) != 0) nn_die("%s", err);
     size_t L = nn_model_latent(&m);
     nn_header in = {0};
-    nn_reader *r = nn_open_stream(input, &in);
+    nn_reader *r = NULL;
+    nn_rng rng;
+    nn_rng_seed(&rng, (uint64_t)seed);
+    uint32_t lshape[1] = {(uint32_t)L};
+    if (sample) {
+        if (m.type != NN_MODEL_VAE) nn_die("%s: --sample needs a VAE (a PCA model has no prior)", model);
+        if (nn_header_set(&in, "latent", NN_F32, 1, lshape, err, sizeof err) != 0) nn_die("%s", err);
+    } else r = nn_open_stream(input, &in);
     if (in.dtype != NN_F32 || in.count != L)
         nn_die("%s: header: records are %zu %s values, the model %s decodes %zu f32 values",
                input, in.count, nn_dtype_name(in.dtype), model, L);
@@ -77,6 +90,7 @@ int main(int argc, char **argv)
     nn_meta_provenance(meta, argc, argv, &in);
     nn_meta_str(meta, "model_file", model);
     nn_meta_str(meta, "range", "[0,1]");
+    if (sample) nn_meta_int(meta, "prior_samples", sample), nn_meta_int(meta, "seed", seed);
     nn_meta_finish(meta, &h);
     nn_writer *out = nn_create_stream(output, &h);
 
@@ -90,8 +104,19 @@ int main(int argc, char **argv)
     float *x = nn_xmalloc((size_t)cap * m.D * sizeof(float));
     nn_record rec;
     int more = 1;
+    long long drawn = 0;
+    char sample_id[32];
+    float *prior = sample ? nn_xmalloc(L * sizeof(float)) : NULL;
     while (more) {
-        more = nn_next_record(r, &rec) > 0;
+        if (sample) {
+            more = drawn < sample;
+            if (more) {
+                for (size_t j = 0; j < L; j++) prior[j] = (float)nn_rng_normal(&rng);
+                snprintf(sample_id, sizeof sample_id, "sample%06lld", ++drawn);
+                rec = (nn_record){.id = sample_id, .label = "prior", .group = "", .id_len = strlen(sample_id),
+                                  .label_len = 5, .group_len = 0, .f32 = prior, .nbytes = L * sizeof(float)};
+            }
+        } else more = nn_next_record(r, &rec) > 0;
         if (more) {
             for (size_t j = 0; j < L; j++)
                 if (!isfinite(rec.f32[j]))
@@ -109,8 +134,9 @@ int main(int argc, char **argv)
             b.n = 0;
         }
     }
-    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
+    if (r && nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
     nn_finish_stream(out);
+    free(prior);
 
     for (int i = 0; i < cap; i++) free(b.id[i]), free(b.label[i]), free(b.group[i]);
     free(b.id);

@@ -157,3 +157,21 @@ print('ok')"
     assert_failure 1
     assert_output "nn-decode: z.nns: header: records are 5 f32 values, the model pca.nns decodes 3 f32 values"
 }
+
+@test "nn-decode --sample: N faces from the prior, the same for the same seed; a PCA model has no prior" {
+    nn-mkfaces -n 3 > f.nns
+    nn-vae-train -o m.nnm --hidden 16 --latent 3 -e 1 -t 1 f.nns 2>/dev/null
+    nn-decode -m m.nnm --sample 5 --seed 7 > a.nns
+    nn-decode -m m.nnm --sample 5 --seed 7 > b.nns
+    cmp a.nns b.nns
+    diff <(nn-cat --json --data a.nns) <(nn-decode -m m.nnm --sample 5 | nn-cat --json --data) && fail "seed ignored"
+    run nn-cat --json a.nns
+    assert_equal "${#lines[@]}" 5
+    assert_line --index 4 '{"id":"sample000005","label":"prior","group":"","shape":[24,24,1]}'
+    nn-pca -k 2 -o pca.nns f.nns 2>/dev/null
+    run nn-decode -m pca.nns --sample 2 -o d.nns
+    assert_failure 1
+    assert_output "nn-decode: pca.nns: --sample needs a VAE (a PCA model has no prior)"
+    run nn-decode -m m.nnm --sample 2 f.nns
+    assert_failure 2
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Emotion transfer on a folder of faces named like the Yale set (subject01.happy.png): split by
+# person, train a VAE, encode, build emotion vectors, edit every held-out neutral face (plain and
+# residual modes), decode, score against the real photos, and draw the pictures.
+#   pipelines/emotion-transfer.sh [OPTION]... DIR
+# Outputs go to --out (default out/emotion): score.txt, score.json, transfer.png, traversal.png,
+# every stage's stream, and run.log. A rerun skips the stages whose inputs and options did not
+# change.
+set -euo pipefail
+usage() {
+    sed -n '2,8s/^# \{0,1\}//p' "$0"
+    cat <<'EOF'
+Options:
+  --out DIR            output folder (default out/emotion)
+  --pattern ERE        file names: group 1 the person, group 2 the emotion
+                       (default '^(subject[0-9]+)\.([a-z]+)\.(png|gif|jpe?g)$')
+  --base LABEL         the neutral label (default normal)
+  --emotions L,L,...   target emotions (default happy,sad,sleepy,surprised,wink)
+  --size WxH           image size (default 64x64)
+  --seed N             seed of the split and the training (default 1)
+  --test-share F       share of persons held out (default 0.2)
+  --model vae|pca      the latent model (default vae)
+  --latent N           latent size (default 16)
+  --epochs N           VAE epochs (default 300)
+  --strength S         the edit's strength (default 1)
+  --threads N          training threads (default 1: byte-identical reruns)
+EOF
+}
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$ROOT/bin:$PATH"
+OUT=out/emotion PATTERN='^(subject[0-9]+)\.([a-z]+)\.(png|gif|jpe?g)$' BASE=normal
+EMOTIONS=happy,sad,sleepy,surprised,wink SIZE=64x64 SEED=1 SHARE=0.2 MODEL=vae LATENT=16
+EPOCHS=300 STRENGTH=1 THREADS=1
+while [ $# -gt 0 ]; do
+    case $1 in
+    --out) OUT=$2; shift 2 ;;
+    --pattern) PATTERN=$2; shift 2 ;;
+    --base) BASE=$2; shift 2 ;;
+    --emotions) EMOTIONS=$2; shift 2 ;;
+    --size) SIZE=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --test-share) SHARE=$2; shift 2 ;;
+    --model) MODEL=$2; shift 2 ;;
+    --latent) LATENT=$2; shift 2 ;;
+    --epochs) EPOCHS=$2; shift 2 ;;
+    --strength) STRENGTH=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "emotion-transfer.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+[ $# -eq 1 ] || { echo "emotion-transfer.sh: give one folder of faces" >&2; usage >&2; exit 2; }
+DIR=$1
+[ -d "$DIR" ] || { echo "emotion-transfer.sh: $DIR: not a folder" >&2; exit 1; }
+case $MODEL in vae|pca) ;; *) echo "emotion-transfer.sh: --model: '$MODEL' is not vae or pca" >&2; exit 2 ;; esac
+export OPENBLAS_NUM_THREADS=1
+. "$ROOT/pipelines/lib.sh"
+record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS $DIR"
+
+stage ingest "$OUT/faces.nns" nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
+    --group-capture 1 --label-capture 2 -o "$OUT/faces.nns"
+stage split "$OUT/train.nns $OUT/test.nns" nn-split --by group --ratios "$(awk -v s="$SHARE" 'BEGIN { print 1 - s ",0," s }')" \
+    --seed "$SEED" --train "$OUT/train.nns" --test "$OUT/test.nns" "$OUT/faces.nns"
+if [ "$MODEL" = vae ]; then
+    stage train "$OUT/model.nns $OUT/metrics.jsonl" nn-vae-train --hidden 512 --latent "$LATENT" --likelihood gaussian \
+        --sigma 0.1 -e "$EPOCHS" -b 32 --seed "$SEED" -t "$THREADS" -m "$OUT/metrics.jsonl" \
+        -o "$OUT/model.nns" "$OUT/train.nns"
+else
+    stage train "$OUT/model.nns" nn-pca -k "$LATENT" -o "$OUT/model.nns" "$OUT/train.nns"
+fi
+stage encode "$OUT/ztrain.nns" nn-encode -m "$OUT/model.nns" -o "$OUT/ztrain.nns" "$OUT/train.nns"
+stage vectors "$OUT/vectors.nns" nn-edit vectors --base "$BASE" -o "$OUT/vectors.nns" "$OUT/ztrain.nns"
+for mode in plain residual; do
+    stage "$mode" "$OUT/$mode.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode "$mode" \
+        --target "$EMOTIONS" -s "$STRENGTH" -o "$OUT/$mode.nns" "$OUT/test.nns"
+done
+stage score "$OUT/score.txt $OUT/panel.nns" to "$OUT/score.txt" nn-score --real "$OUT/test.nns" --train "$OUT/train.nns" \
+    --base "$BASE" --panel "$OUT/panel.nns" "plain=$OUT/plain.nns" "residual=$OUT/residual.nns"
+stage score-json "$OUT/score.json" to "$OUT/score.json" nn-score --json --real "$OUT/test.nns" \
+    --train "$OUT/train.nns" --base "$BASE" "plain=$OUT/plain.nns" "residual=$OUT/residual.nns"
+NEMO=$(awk -F, '{ print NF }' <<<"$EMOTIONS")
+stage picture "$OUT/transfer.png" nn-render grid -c $((1 + 3 * NEMO)) -n 100000 --caption label \
+    -t "Held-out persons: $BASE, then real and predicted (plain, residual) per emotion" \
+    -o "$OUT/transfer.png" "$OUT/panel.nns"
+stage traverse "$OUT/traversal.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode residual \
+    --target "$EMOTIONS" --steps 7 -o "$OUT/traversal.nns" "$OUT/test.nns"
+stage strips "$OUT/traversal.png" nn-render grid -c 7 -n 100000 --caption id \
+    -t "Residual traversals, strength 0 to 1.5" -o "$OUT/traversal.png" "$OUT/traversal.nns"
+
+cat "$OUT/score.txt"
+stage_summary
+echo "outputs: $OUT/score.txt $OUT/score.json $OUT/transfer.png $OUT/traversal.png (run record: $OUT/run.log)" >&2

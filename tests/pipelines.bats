@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# The pipelines: a small Fashion-MNIST run is byte-identical when repeated, a rerun skips every
+# unchanged stage and reruns from the first changed one, and the run is recorded.
+
+load helper
+
+FASHION=/usr/share/datasets/fashion-mnist
+
+small_run() {
+    "$ROOT/pipelines/fashion-mnist.sh" --out "$1" --limit 300 --epochs "${2:-1}" --threads 1
+}
+
+@test "fashion-mnist.sh: a repeated run gives the same bytes in every stream, PNG and page" {
+    [ -e "$FASHION/train-images-idx3-ubyte.gz" ] || skip "dataset-fashion-mnist is not installed"
+    small_run out 2>/dev/null
+    mv out first
+    small_run out 2>/dev/null
+    for f in first/*; do
+        case $f in *run.log|*metrics.jsonl) continue ;; esac   # these hold wall times
+        cmp "$f" "out/${f#first/}" || fail "$f differs between two runs"
+    done
+    for f in map.png thumbs.png map.html recon.png curves.png samples.png; do
+        [ -s "out/$f" ] || fail "no $f"
+    done
+    run nn-cat --info out/map.nns
+    assert_line --regexp '^records: +600$'
+}
+
+@test "fashion-mnist.sh: a rerun skips unchanged stages and reruns from the first changed one" {
+    [ -e "$FASHION/train-images-idx3-ubyte.gz" ] || skip "dataset-fashion-mnist is not installed"
+    small_run out 2>/dev/null
+    run small_run out
+    assert_success
+    assert_output --partial "ingest       unchanged, skipped"
+    refute_output --partial "done in"
+    run small_run out 2
+    assert_output --partial "split-test   unchanged, skipped"
+    assert_output --regexp "train +nn-vae-train .* -e 2 "
+    assert_output --partial "tsne         done in"
+    assert_output --partial "originals    unchanged, skipped"
+    # the record of the run: the pipeline's command, versions, and every stage's command
+    run cat out/run.log
+    assert_line --regexp '^# fashion-mnist.sh --out out --data .* --limit 300 --epochs 2 --latent 20 --seed 1 --threads 1$'
+    assert_line --regexp '^# nn: nn-cat \(neuro-noodle\) [0-9.]+$'
+    assert_line --regexp $'^train\t[0-9.]+ s\tnn-vae-train --hidden 400 --latent 20 -e 2 --seed 1 -t 1 '
+}
+
+@test "a stage that fails stops the pipeline and leaves no stamp, so the rerun retries it" {
+    mkdir faces
+    run "$ROOT/pipelines/faces.sh" --out out faces
+    assert_failure
+    assert_output --partial "nn-ingest: faces: no images found"
+    [ ! -e out/.stamps/ingest ]
+    run "$ROOT/pipelines/faces.sh" --bogus faces
+    assert_failure 2
+}
