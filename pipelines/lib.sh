@@ -2,8 +2,8 @@
 # and keep a record of the run. Source it, set OUT (the output folder), then call
 #   stage NAME "OUTPUT..." PROGRAM ARG...
 # The stage is skipped when every OUTPUT exists and the key recorded for it matches: the
-# command's words plus the content hash of every other word that names an existing file (a
-# folder: the names, sizes and times of its files). Because every stage writes reproducible bytes, a rerun
+# command's words plus the content hash of every other word that names an existing file, alone
+# or as NAME=FILE (a folder: the names, sizes and times of its files). Because every stage writes reproducible bytes, a rerun
 # upstream that changes nothing downstream skips the rest.
 
 set -euo pipefail
@@ -20,6 +20,7 @@ stage_key() {
     shift
     for w in "$@"; do
         printf '%s\n' "$w"
+        [[ $w == *=* && -e ${w#*=} ]] && w=${w#*=}   # NAME=FILE names a file too
         if [[ $outputs == *" $w "* ]]; then
             continue
         elif [ -f "$w" ]; then

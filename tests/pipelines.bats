@@ -54,3 +54,20 @@ small_run() {
     run "$ROOT/pipelines/faces.sh" --bogus faces
     assert_failure 2
 }
+
+@test "stage keys hash the files a command names, also as NAME=FILE, but not its outputs" {
+    OUT=$BATS_TEST_TMPDIR/o
+    . "$ROOT/pipelines/lib.sh"
+    echo a > in.txt
+    stage copy "o/out.txt" cp in.txt o/out.txt 2>/dev/null
+    run stage copy "o/out.txt" cp in.txt o/out.txt
+    assert_output --partial "unchanged, skipped"
+    echo b > in.txt
+    run stage copy "o/out.txt" cp in.txt o/out.txt
+    assert_output --partial "done in"
+    stage named "o/n.txt" sh -c 'cat "${1#*=}" > o/n.txt' sh pred=in.txt 2>/dev/null
+    echo c > in.txt
+    run stage named "o/n.txt" sh -c 'cat "${1#*=}" > o/n.txt' sh pred=in.txt
+    assert_output --partial "done in"
+    [ "$(cat o/n.txt)" = c ]
+}
