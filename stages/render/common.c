@@ -23,6 +23,42 @@ void render_font(cairo_t *cr, double size, int bold)
     cairo_set_font_size(cr, size);
 }
 
+void render_image_shape(const nn_header *h, const char *spec, int *w, int *ht, int *c)
+{
+    if (!(h->ndim == 2 || (h->ndim == 3 && (h->shape[2] == 1 || h->shape[2] == 3)))) {
+        char shape[128];
+        nn_shape_str(h, shape, sizeof shape);
+        nn_die("%s: header: records are %s, not images (HxW, HxWx1 or HxWx3)", spec, shape);
+    }
+    *ht = (int)h->shape[0];
+    *w = (int)h->shape[1];
+    *c = h->ndim == 3 ? (int)h->shape[2] : 1;
+    if (*ht > 1 << 20 || *w > 1 << 20)
+        nn_die("%s: header: images of %dx%d are too big for thumbnails", spec, *w, *ht);
+}
+
+void render_thumb(const nn_header *h, const nn_record *rec, int tw, int th, uint8_t *out)
+{
+    int H = (int)h->shape[0], W = (int)h->shape[1], C = h->ndim == 3 ? (int)h->shape[2] : 1;
+    size_t count = (size_t)W * (size_t)H * (size_t)C;
+    if (h->dtype == NN_U8 && tw == W && th == H) {
+        memcpy(out, rec->u8, count);
+        return;
+    }
+    nn_image img = {W, H, C, nn_xmalloc(count * sizeof(float))};
+    for (size_t i = 0; i < count; i++) {
+        float v = h->dtype == NN_U8 ? rec->u8[i] / 255.0f : rec->f32[i];
+        img.px[i] = v > 0 ? (v < 1 ? v : 1) : 0;   /* NaN too becomes 0 */
+    }
+    nn_image_resize(&img, tw, th);
+    size_t tcount = (size_t)tw * (size_t)th * (size_t)C;
+    for (size_t i = 0; i < tcount; i++) {
+        float v = img.px[i] * 255.0f + 0.5f;
+        out[i] = (uint8_t)(v > 0 ? (v < 255 ? v : 255) : 0);
+    }
+    nn_image_free(&img);
+}
+
 static cairo_status_t write_fd(void *closure, const unsigned char *data, unsigned int len)
 {
     return nn_write_all(*(int *)closure, data, len) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;

@@ -183,16 +183,7 @@ static void thumbs_init(thumbs *T, const nn_header *h, const char *spec, size_t 
                         size_t max)
 {
     memset(T, 0, sizeof *T);
-    if (!(h->ndim == 2 || (h->ndim == 3 && (h->shape[2] == 1 || h->shape[2] == 3)))) {
-        char shape[128];
-        nn_shape_str(h, shape, sizeof shape);
-        nn_die("%s: header: records are %s, not images (HxW, HxWx1 or HxWx3)", spec, shape);
-    }
-    T->h = (int)h->shape[0];
-    T->w = (int)h->shape[1];
-    T->c = h->ndim == 3 ? (int)h->shape[2] : 1;
-    if (T->h > 1 << 20 || T->w > 1 << 20)
-        nn_die("%s: header: images of %dx%d are too big for thumbnails", spec, T->w, T->h);
+    render_image_shape(h, spec, &T->w, &T->h, &T->c);
     int big = T->w > T->h ? T->w : T->h;
     double s = (double)px / big;
     if (big <= px) {
@@ -238,28 +229,6 @@ static void thumbs_init(thumbs *T, const nn_header *h, const char *spec, size_t 
                    cairo_status_to_string(cairo_surface_status(T->sheet[k])));
         cairo_surface_flush(T->sheet[k]);
     }
-}
-
-/* The record's image as a thumbnail: tw x th x c bytes in out. */
-static void make_thumb(const thumbs *T, const nn_header *h, const nn_record *rec, uint8_t *out)
-{
-    size_t count = (size_t)T->w * (size_t)T->h * (size_t)T->c;
-    if (h->dtype == NN_U8 && T->tw == T->w && T->th == T->h) {
-        memcpy(out, rec->u8, count);
-        return;
-    }
-    nn_image img = {T->w, T->h, T->c, nn_xmalloc(count * sizeof(float))};
-    for (size_t i = 0; i < count; i++) {
-        float v = h->dtype == NN_U8 ? rec->u8[i] / 255.0f : rec->f32[i];
-        img.px[i] = v > 0 ? (v < 1 ? v : 1) : 0;   /* NaN too becomes 0 */
-    }
-    nn_image_resize(&img, T->tw, T->th);
-    size_t tcount = (size_t)T->tw * (size_t)T->th * (size_t)T->c;
-    for (size_t i = 0; i < tcount; i++) {
-        float v = img.px[i] * 255.0f + 0.5f;
-        out[i] = (uint8_t)(v > 0 ? (v < 255 ? v : 255) : 0);
-    }
-    nn_image_free(&img);
 }
 
 static void put_cell(thumbs *T, size_t cell, const uint8_t *t)
@@ -309,7 +278,7 @@ static void thumbs_read(thumbs *T, const char *spec, const nn_matrix *P, int px,
         for (size_t i = (size_t)first - 1; i != SIZE_MAX; i = next[i]) {
             found[i] = 1;
             if (T->cell[i] < 0) continue;
-            if (!made) make_thumb(T, &h, &rec, t), made = 1;
+            if (!made) render_thumb(&h, &rec, T->tw, T->th, t), made = 1;
             put_cell(T, (size_t)T->cell[i], t);
         }
     }
