@@ -7,11 +7,13 @@
 
 void render_colour(size_t i, double rgb[3])
 {
+    /* Tol's colours in an order that keeps the first ten apart: his pale cyan next to
+     * Okabe and Ito's sky blue read as one colour, so wine and olive come before it. */
     static const unsigned char palette[17][3] = {
         {0, 114, 178},   {230, 159, 0},   {0, 158, 115},   {204, 121, 167}, {86, 180, 233},
-        {213, 94, 0},    {240, 228, 66},  {0, 0, 0},       {51, 34, 136},   {136, 204, 238},
-        {68, 170, 153},  {17, 119, 51},   {153, 153, 51},  {221, 204, 119}, {204, 102, 119},
-        {136, 34, 85},   {170, 68, 153}};
+        {213, 94, 0},    {240, 228, 66},  {0, 0, 0},       {51, 34, 136},   {136, 34, 85},
+        {153, 153, 51},  {136, 204, 238}, {68, 170, 153},  {17, 119, 51},   {221, 204, 119},
+        {204, 102, 119}, {170, 68, 153}};
     const unsigned char *c = palette[i % 17];
     for (int k = 0; k < 3; k++) rgb[k] = c[k] / 255.0;
 }
