@@ -13,13 +13,14 @@ static const struct {
     {"grid", "images in rows and columns, with captions", render_grid},
     {"curves", "training curves from nn-vae-train's metrics log", render_curves},
     {"html", "an interactive map in one self-contained HTML file", render_html},
+    {"projector", "a folder for TensorFlow's Embedding Projector", render_projector},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: nn-render COMMAND [OPTION]... [FILE]...\nCommands:\n");
-    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].what);
+    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].what);
     fprintf(out, "Run 'nn-render COMMAND --help' for a command's options.\n");
 }
 

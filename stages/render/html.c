@@ -4,7 +4,7 @@
  * inside it: the data as JSON, the coordinates as base64 float32, the thumbnails as PNG
  * sprite sheets in data: URIs, and the script. A Content-Security-Policy forbids the page any
  * network access. */
-#include "render.h"
+#include "scatter.h"
 
 #include <errno.h>
 #include <math.h>
@@ -161,106 +161,9 @@ static void put_base64(buf *b, const unsigned char *d, size_t n)
 /* 1234567 as "1,234,567". */
 static void put_count(buf *b, uint64_t v)
 {
-    char d[32];
-    int len = snprintf(d, sizeof d, "%llu", (unsigned long long)v);
-    for (int i = 0; i < len; i++) {
-        if (i > 0 && (len - i) % 3 == 0) put(b, ",", 1);
-        put(b, d + i, 1);
-    }
-}
-
-/* ---------------------------------------------------------------- the points */
-
-typedef struct {
-    size_t n;
-    float *xy;             /* n x 2 */
-    char **id, **label, **group;
-    size_t k;              /* labels, sorted by name: the index into render_colour */
-    const char **names;    /* borrowed from label */
-    uint64_t *count;
-    size_t *of;            /* per point: its label's index */
-} points;
-
-static void points_load(points *P, const char *spec)
-{
-    nn_header h = {0};
-    nn_reader *r = nn_open_stream(spec, &h);
-    if (h.count != 2) {
-        char shape[128];
-        nn_shape_str(&h, shape, sizeof shape);
-        nn_die("%s: header: records are %s, an html map needs 2 values", spec, shape);
-    }
-    memset(P, 0, sizeof *P);
-    size_t cap = 0;
-    nn_record rec;
-    while (nn_next_record(r, &rec) > 0) {
-        if (P->n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            P->xy = nn_xrealloc(P->xy, cap * 2 * sizeof(float));
-            P->id = nn_xrealloc(P->id, cap * sizeof(char *));
-            P->label = nn_xrealloc(P->label, cap * sizeof(char *));
-            P->group = nn_xrealloc(P->group, cap * sizeof(char *));
-        }
-        float *p = P->xy + 2 * P->n;
-        for (int j = 0; j < 2; j++) {
-            p[j] = h.dtype == NN_F32 ? rec.f32[j] : (float)rec.u8[j];
-            if (!isfinite(p[j]))
-                nn_die("%s: record %zu (%s): value %d is %s", spec, P->n + 1, rec.id, j + 1,
-                       isnan(p[j]) ? "NaN" : "infinite");
-        }
-        P->id[P->n] = nn_xstrdup(rec.id);
-        P->label[P->n] = nn_xstrdup(rec.label);
-        P->group[P->n] = nn_xstrdup(rec.group);
-        P->n++;
-    }
-    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
-    nn_reader_close(r);
-    nn_header_free(&h);
-    if (P->n == 0) nn_die("%s: no records to draw", spec);
-}
-
-static char **sort_names;
-
-static int by_name(const void *a, const void *b)
-{
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int c = strcmp(sort_names[i], sort_names[j]);
-    return c ? c : (i > j) - (i < j);
-}
-
-/* The labels sorted by name (as nn-render scatter orders and colours them), with counts. */
-static void points_classes(points *P)
-{
-    size_t *order = nn_xmalloc(P->n * sizeof *order);
-    for (size_t i = 0; i < P->n; i++) order[i] = i;
-    sort_names = P->label;
-    qsort(order, P->n, sizeof *order, by_name);
-    P->names = nn_xmalloc(P->n * sizeof *P->names);
-    P->count = nn_xcalloc(P->n, sizeof *P->count);
-    P->of = nn_xmalloc(P->n * sizeof *P->of);
-    for (size_t t = 0; t < P->n; t++) {
-        size_t i = order[t];
-        if (t == 0 || strcmp(P->label[i], P->names[P->k - 1]) != 0) P->names[P->k++] = P->label[i];
-        P->of[i] = P->k - 1;
-        P->count[P->k - 1]++;
-    }
-    free(order);
-}
-
-static void points_free(points *P)
-{
-    for (size_t i = 0; i < P->n; i++) {
-        free(P->id[i]);
-        free(P->label[i]);
-        free(P->group[i]);
-    }
-    free(P->id);
-    free(P->label);
-    free(P->group);
-    free(P->xy);
-    free(P->names);
-    free(P->count);
-    free(P->of);
+    char num[32];
+    map_count_str(v, num, sizeof num);
+    puts_(b, num);
 }
 
 /* ---------------------------------------------------------------- thumbnails */
@@ -280,16 +183,7 @@ static void thumbs_init(thumbs *T, const nn_header *h, const char *spec, size_t 
                         size_t max)
 {
     memset(T, 0, sizeof *T);
-    if (!(h->ndim == 2 || (h->ndim == 3 && (h->shape[2] == 1 || h->shape[2] == 3)))) {
-        char shape[128];
-        nn_shape_str(h, shape, sizeof shape);
-        nn_die("%s: header: records are %s, not images (HxW, HxWx1 or HxWx3)", spec, shape);
-    }
-    T->h = (int)h->shape[0];
-    T->w = (int)h->shape[1];
-    T->c = h->ndim == 3 ? (int)h->shape[2] : 1;
-    if (T->h > 1 << 20 || T->w > 1 << 20)
-        nn_die("%s: header: images of %dx%d are too big for thumbnails", spec, T->w, T->h);
+    render_image_shape(h, spec, &T->w, &T->h, &T->c);
     int big = T->w > T->h ? T->w : T->h;
     double s = (double)px / big;
     if (big <= px) {
@@ -337,28 +231,6 @@ static void thumbs_init(thumbs *T, const nn_header *h, const char *spec, size_t 
     }
 }
 
-/* The record's image as a thumbnail: tw x th x c bytes in out. */
-static void make_thumb(const thumbs *T, const nn_header *h, const nn_record *rec, uint8_t *out)
-{
-    size_t count = (size_t)T->w * (size_t)T->h * (size_t)T->c;
-    if (h->dtype == NN_U8 && T->tw == T->w && T->th == T->h) {
-        memcpy(out, rec->u8, count);
-        return;
-    }
-    nn_image img = {T->w, T->h, T->c, nn_xmalloc(count * sizeof(float))};
-    for (size_t i = 0; i < count; i++) {
-        float v = h->dtype == NN_U8 ? rec->u8[i] / 255.0f : rec->f32[i];
-        img.px[i] = v > 0 ? (v < 1 ? v : 1) : 0;   /* NaN too becomes 0 */
-    }
-    nn_image_resize(&img, T->tw, T->th);
-    size_t tcount = (size_t)T->tw * (size_t)T->th * (size_t)T->c;
-    for (size_t i = 0; i < tcount; i++) {
-        float v = img.px[i] * 255.0f + 0.5f;
-        out[i] = (uint8_t)(v > 0 ? (v < 255 ? v : 255) : 0);
-    }
-    nn_image_free(&img);
-}
-
 static void put_cell(thumbs *T, size_t cell, const uint8_t *t)
 {
     cairo_surface_t *s = T->sheet[cell / T->per_sheet];
@@ -382,7 +254,7 @@ static void put_cell(thumbs *T, size_t cell, const uint8_t *t)
 /* Reads IMAGES once, putting each chosen point's image in its cell; dies if a point has no
  * image. Images of ids that are not points are skipped; of an id given twice, the first
  * counts. */
-static void thumbs_read(thumbs *T, const char *spec, const points *P, int px, size_t max)
+static void thumbs_read(thumbs *T, const char *spec, const nn_matrix *P, int px, size_t max)
 {
     nn_header h = {0};
     nn_reader *r = nn_open_stream(spec, &h);
@@ -406,7 +278,7 @@ static void thumbs_read(thumbs *T, const char *spec, const points *P, int px, si
         for (size_t i = (size_t)first - 1; i != SIZE_MAX; i = next[i]) {
             found[i] = 1;
             if (T->cell[i] < 0) continue;
-            if (!made) make_thumb(T, &h, &rec, t), made = 1;
+            if (!made) render_thumb(&h, &rec, T->tw, T->th, t), made = 1;
             put_cell(T, (size_t)T->cell[i], t);
         }
     }
@@ -585,13 +457,17 @@ static const char SCRIPT[] =
     "    }\n"
     "    return o;\n"
     "  }\n"
-    "  /* Pixel offsets (dx, dy pairs) of a disc of radius r. */\n"
+    "  /* The pixels of a disc of radius r: offsets (dx, dy pairs) and each one's coverage in\n"
+    "   * (0, 1], so that the edge is smooth (anti-aliased over a pixel), not stair-stepped. */\n"
     "  function disc(r) {\n"
-    "    const out = [], R = Math.ceil(r), lim = (r + 0.35) * (r + 0.35);\n"
+    "    const off = [], cov = [], R = Math.ceil(r + 0.5);\n"
     "    for (let dy = -R; dy <= R; dy++)\n"
-    "      for (let dx = -R; dx <= R; dx++)\n"
-    "        if (dx * dx + dy * dy <= lim) out.push(dx, dy);\n"
-    "    return Int32Array.from(out.length ? out : [0, 0]);\n"
+    "      for (let dx = -R; dx <= R; dx++) {\n"
+    "        const c = Math.min(1, r + 0.5 - Math.sqrt(dx * dx + dy * dy));\n"
+    "        if (c > 0.02) { off.push(dx, dy); cov.push(c); }\n"
+    "      }\n"
+    "    if (!off.length) { off.push(0, 0); cov.push(1); }\n"
+    "    return { off: Int32Array.from(off), cov: Float32Array.from(cov) };\n"
     "  }\n"
     "  function parseColour(hex) {\n"
     "    return [parseInt(hex.substr(1, 2), 16), parseInt(hex.substr(3, 2), 16),\n"
@@ -599,15 +475,18 @@ static const char SCRIPT[] =
     "  }\n"
     "  /* Blends the visible points into img (RGBA, w x h, already cleared) as discs of radius r\n"
     "   * pixels with opacity a, in the view v (pixels here are the image's). With match, the\n"
-    "   * others are faint and the matches opaque with a dark rim, on top. */\n"
+    "   * others are faint and the matches opaque, larger, with a dark rim, on top. */\n"
     "  function renderPoints(img, v, xs, ys, cls, on, order, rgb, a, r, match) {\n"
     "    const w = img.width, h = img.height, hw = w / 2, hh = h / 2, n = order.length;\n"
     "    const d = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length);\n"
     "    /* One pass: the points whose match flag is sel (all, without match), in colour or black. */\n"
     "    function pass(rad, sel, al, black) {\n"
-    "      const off = disc(rad), m = off.length >> 1, R = Math.ceil(rad) + 1;\n"
-    "      const ai = Math.round(al * 256), lin = new Int32Array(m);\n"
-    "      for (let k = 0; k < m; k++) lin[k] = (off[2 * k + 1] * w + off[2 * k]) * 4;\n"
+    "      const dk = disc(rad), off = dk.off, m = off.length >> 1, R = Math.ceil(rad + 0.5) + 1;\n"
+    "      const ai = new Int32Array(m), lin = new Int32Array(m);\n"
+    "      for (let k = 0; k < m; k++) {\n"
+    "        lin[k] = (off[2 * k + 1] * w + off[2 * k]) * 4;\n"
+    "        ai[k] = Math.round(al * dk.cov[k] * 256);\n"
+    "      }\n"
     "      for (let t = 0; t < n; t++) {\n"
     "        const i = order[t], c = cls[i];\n"
     "        if (!on[c] || (match && match[i] !== sel)) continue;\n"
@@ -619,9 +498,9 @@ static const char SCRIPT[] =
     "          const base = (py * w + px) * 4;\n"
     "          for (let k = 0; k < m; k++) {\n"
     "            const q = base + lin[k];\n"
-    "            d[q] += ((cr - d[q]) * ai) >> 8;\n"
-    "            d[q + 1] += ((cg - d[q + 1]) * ai) >> 8;\n"
-    "            d[q + 2] += ((cb - d[q + 2]) * ai) >> 8;\n"
+    "            d[q] += ((cr - d[q]) * ai[k]) >> 8;\n"
+    "            d[q + 1] += ((cg - d[q + 1]) * ai[k]) >> 8;\n"
+    "            d[q + 2] += ((cb - d[q + 2]) * ai[k]) >> 8;\n"
     "          }\n"
     "          continue;\n"
     "        }\n"
@@ -629,9 +508,9 @@ static const char SCRIPT[] =
     "          const x = px + off[2 * k], y = py + off[2 * k + 1];\n"
     "          if (x < 0 || y < 0 || x >= w || y >= h) continue;\n"
     "          const q = (y * w + x) * 4;\n"
-    "          d[q] += ((cr - d[q]) * ai) >> 8;\n"
-    "          d[q + 1] += ((cg - d[q + 1]) * ai) >> 8;\n"
-    "          d[q + 2] += ((cb - d[q + 2]) * ai) >> 8;\n"
+    "          d[q] += ((cr - d[q]) * ai[k]) >> 8;\n"
+    "          d[q + 1] += ((cg - d[q + 1]) * ai[k]) >> 8;\n"
+    "          d[q + 2] += ((cb - d[q + 2]) * ai[k]) >> 8;\n"
     "        }\n"
     "      }\n"
     "    }\n"
@@ -639,9 +518,12 @@ static const char SCRIPT[] =
     "      pass(r, 0, a, false);\n"
     "      return;\n"
     "    }\n"
+    "    /* The matches at least 3.5 pixels across their fill, so that one match among\n"
+    "     * thousands of 1-pixel dots stands out, inside a 1.5-pixel black rim. */\n"
+    "    const rm = Math.max(r * 1.5, 3.5);\n"
     "    pass(r, 0, a * 0.3, false);\n"
-    "    pass(r + 1, 1, 1, true);\n"
-    "    pass(r, 1, 1, false);\n"
+    "    pass(rm + 1.5, 1, 1, true);\n"
+    "    pass(rm, 1, 1, false);\n"
     "  }\n"
     "  return { b64: b64, decodeXY: decodeXY, bounds: bounds, fitView: fitView, toData: toData,\n"
     "           toScreen: toScreen, zoomAt: zoomAt, buildGrid: buildGrid, nearest: nearest,\n"
@@ -901,34 +783,34 @@ static double default_alpha(size_t n)
     return fmin(0.9, fmax(0.35, 0.9 - 0.55 * (log10((double)n) - 2) / (log10(70000.0) - 2)));
 }
 
-static void put_data(buf *b, const points *P, const thumbs *T)
+static void put_data(buf *b, const nn_matrix *P, const map_classes *C, const thumbs *T)
 {
     printf_(b, "{\"n\":%zu,\"radius\":%.4f,\"alpha\":%.4f,\"xy\":\"", P->n, default_radius(P->n),
             default_alpha(P->n));
     unsigned char *xy = nn_xmalloc(P->n * 8);
     for (size_t i = 0; i < 2 * P->n; i++) {
         uint32_t u;
-        memcpy(&u, &P->xy[i], 4);
+        memcpy(&u, &P->x[i], 4);
         for (int k = 0; k < 4; k++) xy[4 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
     }
     put_base64(b, xy, P->n * 8);
     free(xy);
     puts_(b, "\",\n\"labels\":[");
-    for (size_t k = 0; k < P->k; k++) {
+    for (size_t k = 0; k < C->k; k++) {
         if (k) put(b, ",", 1);
-        put_json_str(b, P->names[k]);
+        put_json_str(b, C->name[k]);
     }
     puts_(b, "],\n\"counts\":[");
-    for (size_t k = 0; k < P->k; k++) printf_(b, k ? ",%llu" : "%llu", (unsigned long long)P->count[k]);
+    for (size_t k = 0; k < C->k; k++) printf_(b, k ? ",%llu" : "%llu", (unsigned long long)C->count[k]);
     puts_(b, "],\n\"colours\":[");
-    for (size_t k = 0; k < P->k; k++) {
+    for (size_t k = 0; k < C->k; k++) {
         double rgb[3];
         render_colour(k, rgb);
         printf_(b, "%s\"#%02x%02x%02x\"", k ? "," : "", (int)lround(rgb[0] * 255),
                 (int)lround(rgb[1] * 255), (int)lround(rgb[2] * 255));
     }
     puts_(b, "],\n\"label\":[");
-    for (size_t i = 0; i < P->n; i++) printf_(b, i ? ",%zu" : "%zu", P->of[i]);
+    for (size_t i = 0; i < P->n; i++) printf_(b, i ? ",%zu" : "%zu", C->of[i]);
     puts_(b, "],\n\"id\":[");
     for (size_t i = 0; i < P->n; i++) {
         if (i) put(b, ",", 1);
@@ -962,7 +844,8 @@ static void put_data(buf *b, const points *P, const thumbs *T)
     puts_(b, "]}}");
 }
 
-static void put_page(buf *b, const char *title, const points *P, const thumbs *T)
+static void put_page(buf *b, const char *title, const nn_matrix *P, const map_classes *C,
+                     const thumbs *T)
 {
     puts_(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -978,8 +861,8 @@ static void put_page(buf *b, const char *title, const points *P, const thumbs *T
     puts_(b, "</h1>\n<span class=\"info\">");
     put_count(b, P->n);
     printf_(b, " point%s, ", P->n == 1 ? "" : "s");
-    put_count(b, P->k);
-    printf_(b, " label%s", P->k == 1 ? "" : "s");
+    put_count(b, C->k);
+    printf_(b, " label%s", C->k == 1 ? "" : "s");
     if (T && T->ncells) {
         puts_(b, ", ");
         put_count(b, T->ncells);
@@ -1001,17 +884,10 @@ static void put_page(buf *b, const char *title, const points *P, const thumbs *T
              "show it alone.</p></aside>\n</main>\n"
              "<noscript><p>This map needs JavaScript.</p></noscript>\n"
              "<script type=\"application/json\" id=\"nn-data\">");
-    put_data(b, P, T);
+    put_data(b, P, C, T);
     puts_(b, "</script>\n<script>\n");
     puts_(b, SCRIPT);
     puts_(b, "</script>\n</body>\n</html>\n");
-}
-
-static const char *title_of(const char *spec)
-{
-    if (strcmp(spec, "-") == 0) return "standard input";
-    const char *slash = strrchr(spec, '/');
-    return slash && slash[1] ? slash + 1 : spec;
 }
 
 int render_html(int argc, char **argv)
@@ -1046,21 +922,22 @@ int render_html(int argc, char **argv)
     int to_stdout = strcmp(output, "-") == 0;
     if (to_stdout && isatty(STDOUT_FILENO))
         nn_usage_error(USAGE, "refusing to write HTML to a terminal (use -o FILE)");
-    if (!title) title = title_of(input);
+    if (!title) title = map_title_of(input);
 
     char err[700];
     nn_atomic out = {0};
     if (!to_stdout && nn_atomic_open(&out, output, err, sizeof err) != 0) nn_die("%s", err);
 
-    points P;
-    points_load(&P, input);
-    points_classes(&P);
+    nn_matrix P;
+    map_points_load(input, "an html map", &P);
+    map_classes C;
+    map_classes_init(&C, &P, 0);
     thumbs T;
     int with_thumbs = images != NULL;
     if (with_thumbs) thumbs_read(&T, images, &P, px, max_thumbs);
 
     buf page = {0};
-    put_page(&page, title, &P, with_thumbs ? &T : NULL);
+    put_page(&page, title, &P, &C, with_thumbs ? &T : NULL);
     if (to_stdout) {
         if (nn_write_all(STDOUT_FILENO, page.p, page.n) != 0)
             nn_die("stdout: write error: %s", strerror(errno));
@@ -1074,7 +951,8 @@ int render_html(int argc, char **argv)
     }
     free(page.p);
     if (with_thumbs) thumbs_free(&T);
-    points_free(&P);
+    map_classes_free(&C);
+    nn_matrix_free(&P);
     nn_opt_free(&p);
     return NN_EXIT_OK;
 }

@@ -318,14 +318,6 @@ void map_draw_points(cairo_t *cr, const map_layout *L, const nn_matrix *m, const
     free(order);
 }
 
-/* fontconfig (under cairo's text) leaks a few hundred bytes of its configuration when it
- * loads it, which LeakSanitizer (SANITIZE=1) would report as our leak. Weak: a suppression list
- * defined elsewhere in nn-render takes precedence. */
-__attribute__((weak, used)) const char *__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\n";
-}
-
 /* ---------------------------------------------------------------- the subcommand */
 
 static const char USAGE[] = "nn-render scatter [OPTION]... [POINTS]";
