@@ -359,6 +359,16 @@ void nn_model_encode(const nn_model *m, nn_vae_work *w, const float *x, int n, f
  * clipped to [0, 1]. */
 void nn_model_decode(const nn_model *m, nn_vae_work *w, const float *z, int n, float *x);
 
+/* ---- registration by integer translation (register.c) ---- */
+typedef struct {
+    int h, w, c;
+} nn_image_geom;
+/* The (dy, dx) within +-R that makes img[y + dy][x + dx] best match ref[y][x] (least squared
+ * error over the image without an R-pixel border); ties go to the smaller shift. */
+void nn_register_shift(const nn_image_geom *g, const float *ref, const float *img, int R, int *dy, int *dx);
+/* dst[y][x] = src[y + dy][x + dx], the border pixels repeated beyond the edges. */
+void nn_shift_image(const nn_image_geom *g, const float *src, int dy, int dx, float *dst);
+
 /* ---- t-SNE (tsne.c; the repulsion methods in tsne.h) ---- */
 typedef enum { NN_TSNE_EXACT, NN_TSNE_BH, NN_TSNE_FFT } nn_tsne_method;
 typedef struct {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Emotion transfer on a folder of faces named like the Yale set (subject01.happy.png): split by
-# person, train a VAE, encode, build emotion vectors, edit every held-out neutral face (plain and
-# residual modes), decode, score against the real photos, and draw the pictures.
+# person, align the faces, train a VAE, encode, build emotion vectors, edit every held-out
+# neutral face (plain and residual modes in the latent space, and the same arithmetic on the
+# pixels), score against the real photos, and draw the pictures.
 #   pipelines/emotion-transfer.sh [OPTION]... DIR
 # Outputs go to --out (default out/emotion): score.txt, score.json, transfer.png, traversal.png,
 # every stage's stream, and run.log. A rerun skips the stages whose inputs and options did not
@@ -22,7 +23,9 @@ Options:
   --model vae|pca      the latent model (default vae)
   --latent N           latent size (default 16)
   --epochs N           VAE epochs (default 300)
-  --strength S         the edit's strength (default 1)
+  --strength S         the edit's strength (default 0.5)
+  --align W,A          nn-align: shifts within a person, across persons (default 4,8; 0,0: off)
+  --no-shrink          offsets are plain paired means (default: shrunk, nn-edit vectors --shrink)
   --threads N          training threads (default 1: byte-identical reruns)
 EOF
 }
@@ -31,7 +34,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$ROOT/bin:$PATH"
 OUT=out/emotion PATTERN='^(subject[0-9]+)\.([a-z]+)\.(png|gif|jpe?g)$' BASE=normal
 EMOTIONS=happy,sad,sleepy,surprised,wink SIZE=64x64 SEED=1 SHARE=0.2 MODEL=vae LATENT=16
-EPOCHS=300 STRENGTH=1 THREADS=1
+EPOCHS=300 STRENGTH=0.5 THREADS=1 ALIGN=4,8 SHRINK=--shrink
 while [ $# -gt 0 ]; do
     case $1 in
     --out) OUT=$2; shift 2 ;;
@@ -46,6 +49,8 @@ while [ $# -gt 0 ]; do
     --epochs) EPOCHS=$2; shift 2 ;;
     --strength) STRENGTH=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
+    --align) ALIGN=$2; shift 2 ;;
+    --no-shrink) SHRINK=; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "emotion-transfer.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) break ;;
@@ -57,35 +62,48 @@ DIR=$1
 case $MODEL in vae|pca) ;; *) echo "emotion-transfer.sh: --model: '$MODEL' is not vae or pca" >&2; exit 2 ;; esac
 export OPENBLAS_NUM_THREADS=1
 . "$ROOT/pipelines/lib.sh"
-record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS $DIR"
+record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS --align $ALIGN ${SHRINK:---no-shrink} $DIR"
 
 stage ingest "$OUT/faces.nns" nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
     --group-capture 1 --label-capture 2 -o "$OUT/faces.nns"
 stage split "$OUT/train.nns $OUT/test.nns" nn-split --by group --ratios "$(awk -v s="$SHARE" 'BEGIN { print 1 - s ",0," s }')" \
     --seed "$SEED" --train "$OUT/train.nns" --test "$OUT/test.nns" "$OUT/faces.nns"
+# Aligned faces: the test persons join the training persons' frame (the reference face).
+stage align-train "$OUT/train-aligned.nns $OUT/reference.nns" nn-align --within "${ALIGN%,*}" \
+    --across "${ALIGN#*,}" --base "$BASE" --save-reference "$OUT/reference.nns" \
+    -o "$OUT/train-aligned.nns" "$OUT/train.nns"
+stage align-test "$OUT/test-aligned.nns" nn-align --within "${ALIGN%,*}" --across "${ALIGN#*,}" \
+    --base "$BASE" --reference "$OUT/reference.nns" -o "$OUT/test-aligned.nns" "$OUT/test.nns"
+TRAIN=$OUT/train-aligned.nns TEST=$OUT/test-aligned.nns
 if [ "$MODEL" = vae ]; then
-    stage train "$OUT/model.nns $OUT/metrics.jsonl" nn-vae-train --hidden 512 --latent "$LATENT" --likelihood gaussian \
-        --sigma 0.1 -e "$EPOCHS" -b 32 --seed "$SEED" -t "$THREADS" -m "$OUT/metrics.jsonl" \
-        -o "$OUT/model.nns" "$OUT/train.nns"
+    stage train "$OUT/model.nns $OUT/metrics.jsonl" nn-vae-train --hidden 512 --latent "$LATENT" \
+        --likelihood gaussian --sigma 0.1 -e "$EPOCHS" -b 32 --seed "$SEED" -t "$THREADS" \
+        -m "$OUT/metrics.jsonl" -o "$OUT/model.nns" "$TRAIN"
 else
-    stage train "$OUT/model.nns" nn-pca -k "$LATENT" -o "$OUT/model.nns" "$OUT/train.nns"
+    stage train "$OUT/model.nns" nn-pca -k "$LATENT" -o "$OUT/model.nns" "$TRAIN"
 fi
-stage encode "$OUT/ztrain.nns" nn-encode -m "$OUT/model.nns" -o "$OUT/ztrain.nns" "$OUT/train.nns"
-stage vectors "$OUT/vectors.nns" nn-edit vectors --base "$BASE" -o "$OUT/vectors.nns" "$OUT/ztrain.nns"
+stage encode "$OUT/ztrain.nns" nn-encode -m "$OUT/model.nns" -o "$OUT/ztrain.nns" "$TRAIN"
+stage vectors "$OUT/vectors.nns" nn-edit vectors $SHRINK --base "$BASE" -o "$OUT/vectors.nns" "$OUT/ztrain.nns"
 for mode in plain residual; do
     stage "$mode" "$OUT/$mode.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode "$mode" \
-        --target "$EMOTIONS" -s "$STRENGTH" -o "$OUT/$mode.nns" "$OUT/test.nns"
+        --target "$EMOTIONS" -s "$STRENGTH" -o "$OUT/$mode.nns" "$TEST"
 done
-stage score "$OUT/score.txt $OUT/panel.nns" to "$OUT/score.txt" nn-score --real "$OUT/test.nns" --train "$OUT/train.nns" \
-    --base "$BASE" --panel "$OUT/panel.nns" "plain=$OUT/plain.nns" "residual=$OUT/residual.nns"
-stage score-json "$OUT/score.json" to "$OUT/score.json" nn-score --json --real "$OUT/test.nns" \
-    --train "$OUT/train.nns" --base "$BASE" "plain=$OUT/plain.nns" "residual=$OUT/residual.nns"
+# The same arithmetic on the pixels: the images themselves as the vectors.
+stage pixel-vectors "$OUT/pixel-vectors.nns" nn-edit vectors $SHRINK --base "$BASE" \
+    -o "$OUT/pixel-vectors.nns" "$TRAIN"
+stage pixel "$OUT/pixel.nns" nn-edit apply -v "$OUT/pixel-vectors.nns" --clip --target "$EMOTIONS" \
+    -s "$STRENGTH" -o "$OUT/pixel.nns" "$TEST"
+PREDS=("plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "pixel=$OUT/pixel.nns")
+stage score "$OUT/score.txt $OUT/panel.nns" to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
+    --base "$BASE" --panel "$OUT/panel.nns" "${PREDS[@]}"
+stage score-json "$OUT/score.json" to "$OUT/score.json" nn-score --json --real "$TEST" --train "$TRAIN" \
+    --base "$BASE" "${PREDS[@]}"
 NEMO=$(awk -F, '{ print NF }' <<<"$EMOTIONS")
-stage picture "$OUT/transfer.png" nn-render grid -c $((1 + 3 * NEMO)) -n 100000 --caption label \
-    -t "Held-out persons: $BASE, then real and predicted (plain, residual) per emotion" \
+stage picture "$OUT/transfer.png" nn-render grid -c $((1 + 4 * NEMO)) -n 100000 --caption label \
+    -t "Held-out persons: $BASE, then per emotion the real photo and the plain, residual and pixel edits" \
     -o "$OUT/transfer.png" "$OUT/panel.nns"
 stage traverse "$OUT/traversal.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode residual \
-    --target "$EMOTIONS" --steps 7 -o "$OUT/traversal.nns" "$OUT/test.nns"
+    --target "$EMOTIONS" --steps 7 -o "$OUT/traversal.nns" "$TEST"
 stage strips "$OUT/traversal.png" nn-render grid -c 7 -n 100000 --caption id \
     -t "Residual traversals, strength 0 to 1.5" -o "$OUT/traversal.png" "$OUT/traversal.nns"
 

@@ -22,17 +22,18 @@ static const char APPLY_SUMMARY[] =
     "Move every base-label record of INPUT (default -) along the offset of each target label:\n"
     "edited latents, or with -m MODEL, edited images.";
 
-enum { V_OUTPUT, V_BASE, V_HELP, V_VERSION };
+enum { V_OUTPUT, V_BASE, V_SHRINK, V_HELP, V_VERSION };
 static const nn_opt VEC_OPTS[] = {
     [V_OUTPUT] = {"output", 'o', 1, "FILE", "write the vectors to FILE (default -)"},
     [V_BASE] = {"base", 0, 1, "LABEL", "the label offsets start from (default normal)"},
+    [V_SHRINK] = {"shrink", 0, 0, NULL, "shrink each offset value by how much the pairs agree (James-Stein)"},
     [V_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
     [V_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
 enum { A_VECTORS, A_OUTPUT, A_BASE, A_TARGET, A_STRENGTH, A_STEPS, A_MAX, A_MODEL, A_MODE,
-       A_THREADS, A_HELP, A_VERSION };
+       A_CLIP, A_THREADS, A_HELP, A_VERSION };
 static const nn_opt APPLY_OPTS[] = {
     [A_VECTORS] = {"vectors", 'v', 1, "FILE", "the emotion vectors (nn-edit vectors)"},
     [A_OUTPUT] = {"output", 'o', 1, "FILE", "write the edited stream to FILE (default -)"},
@@ -43,6 +44,7 @@ static const nn_opt APPLY_OPTS[] = {
     [A_MAX] = {"max", 0, 1, "S", "the traversal's last strength (default 1.5)"},
     [A_MODEL] = {"model", 'm', 1, "MODEL", "INPUT is images: encode with MODEL, decode the edits"},
     [A_MODE] = {"mode", 0, 1, "plain|residual", "with -m: decode(z+s*o), or x + decode(z+s*o) - decode(z)"},
+    [A_CLIP] = {"clip", 0, 0, NULL, "clip the output to [0, 1] (for images edited without a model)"},
     [A_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
     [A_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
     [A_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
@@ -83,25 +85,43 @@ static int label_table(const nn_matrix *m, char ***names, int **row_label)
 
 /* The offset of label t from the base b: the mean of z_t - z_b over the groups that have both
  * (a paired difference cancels each person's identity), or the difference of the label means
- * when no group has both. */
+ * when no group has both. With shrink, each value is scaled by max(0, 1 - var / (n mean^2)),
+ * the James-Stein factor of a mean of n noisy differences: a change the persons do not agree
+ * on is not added. */
 static void label_offset(const nn_matrix *m, const int *lab, int b, int t, const double *means,
-                         float *off, uint64_t *pairs)
+                         int shrink, float *off, uint64_t *pairs)
 {
     size_t d = m->d;
-    double *acc = nn_xcalloc(d, sizeof(double));
+    double *acc = nn_xcalloc(d, sizeof(double)), *acc2 = nn_xcalloc(d, sizeof(double));
     *pairs = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (lab[i] != t) continue;
         for (size_t j = 0; j < m->n; j++) {
             if (lab[j] != b || strcmp(m->group[i], m->group[j]) != 0) continue;
-            for (size_t c = 0; c < d; c++) acc[c] += (double)m->x[i * d + c] - m->x[j * d + c];
+            for (size_t c = 0; c < d; c++) {
+                double diff = (double)m->x[i * d + c] - m->x[j * d + c];
+                acc[c] += diff;
+                acc2[c] += diff * diff;
+            }
             ++*pairs;
         }
     }
-    for (size_t c = 0; c < d; c++)
-        off[c] = *pairs ? (float)(acc[c] / (double)*pairs)
-                        : (float)(means[(size_t)t * d + c] - means[(size_t)b * d + c]);
+    double n = (double)*pairs;
+    for (size_t c = 0; c < d; c++) {
+        if (!*pairs) {
+            off[c] = (float)(means[(size_t)t * d + c] - means[(size_t)b * d + c]);
+            continue;
+        }
+        double mean = acc[c] / n, factor = 1;
+        if (shrink && *pairs > 1) {
+            double var = (acc2[c] - n * mean * mean) / (n - 1);
+            factor = mean == 0 ? 0 : 1 - var / (n * mean * mean);
+            factor = factor < 0 ? 0 : factor;
+        }
+        off[c] = (float)(mean * factor);
+    }
     free(acc);
+    free(acc2);
 }
 
 static int run_vectors(int argc, char **argv)
@@ -109,11 +129,12 @@ static int run_vectors(int argc, char **argv)
     nn_opt_parser p;
     nn_opt_init(&p, VEC_OPTS, VEC_USAGE, argc, argv);
     const char *output = "-", *base = "normal";
-    int k;
+    int k, shrink = 0;
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
         case V_OUTPUT: output = p.arg[0]; break;
         case V_BASE: base = p.arg[0]; break;
+        case V_SHRINK: shrink = 1; break;
         case V_HELP:
             nn_opt_help(&p, VEC_SUMMARY, stdout);
             nn_close_stdout();
@@ -150,6 +171,7 @@ static int run_vectors(int argc, char **argv)
     nn_meta *meta = nn_meta_new();
     nn_meta_provenance(meta, argc, argv, &in);
     nn_meta_str(meta, "base", base);
+    nn_meta_str(meta, "offsets", shrink ? "paired mean, shrunk" : "paired mean");
     nn_meta_finish(meta, &h);
     nn_writer *out = nn_create_stream(output, &h);
     float *v = nn_xmalloc(m.d * sizeof(float));
@@ -162,7 +184,7 @@ static int run_vectors(int argc, char **argv)
     for (int l = 0; l < nl; l++) {
         if (l == b) continue;
         uint64_t pairs;
-        label_offset(&m, lab, b, l, means, v, &pairs);
+        label_offset(&m, lab, b, l, means, shrink, v, &pairs);
         snprintf(id, sizeof id, "offset:%s>%s", base, names[l]);
         nn_put_record(out, id, names[l], "offset", v);
         nn_warn("%s: %llu records, offset from %s over %llu pairs%s", names[l],
@@ -188,7 +210,7 @@ enum { MODE_LATENT, MODE_PLAIN, MODE_RESIDUAL };
 
 typedef struct {
     const char *vectors, *output, *base, *target, *model, *input;
-    int mode, steps;
+    int mode, steps, clip;
     double strength, max;
 } apply_options;
 
@@ -215,6 +237,7 @@ static void parse_apply(apply_options *o, nn_opt_parser *p, int argc, char **arg
         case A_STEPS: o->steps = (int)nn_parse_int("--steps", a, 2, 1000); break;
         case A_MAX: o->max = nn_parse_double("--max", a, -100, 100); break;
         case A_MODEL: o->model = a; break;
+        case A_CLIP: o->clip = 1; break;
         case A_MODE:
             if (strcmp(a, "plain") == 0) o->mode = MODE_PLAIN;
             else if (strcmp(a, "residual") == 0) o->mode = MODE_RESIDUAL;
@@ -382,7 +405,9 @@ static int run_apply(int argc, char **argv)
         for (int t = 0; t < off.n; t++)
             for (int s = 0; s < ns; s++) {
                 int row = 1 + t * ns + s;
-                const float *v = o.model ? dec + (size_t)row * m.D : z + (size_t)row * L;
+                float *v = o.model ? dec + (size_t)row * m.D : z + (size_t)row * L;
+                if (o.clip)
+                    for (size_t j = 0; j < (o.model ? m.D : L); j++) v[j] = v[j] < 0 ? 0 : v[j] > 1 ? 1 : v[j];
                 if (o.mode == MODE_RESIDUAL) {
                     for (size_t j = 0; j < m.D; j++) {
                         float y = x[j] + (dec[(size_t)row * m.D + j] - dec[j]);

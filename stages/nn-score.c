@@ -159,22 +159,6 @@ static double region_ssim(const geometry *g, view a, view b, int h, int w, int w
 /* PSNR for data range 1, capped at 100 dB so that a perfect prediction stays a number. */
 static double psnr(double mse) { return mse <= 1e-10 ? 100.0 : -10.0 * log10(mse); }
 
-/* The translation (dy, dx) of real within +-R that best matches base over the inner region;
- * ties go to the smaller shift, so a still head keeps (0, 0). */
-static void register_shift(const geometry *g, const float *base, const float *real, int R, int *dy, int *dx)
-{
-    int h = g->h - 2 * R, w = g->w - 2 * R;
-    double best = INFINITY;
-    *dy = *dx = 0;
-    for (int r = 0; r <= R; r++)
-        for (int y = -r; y <= r; y++)
-            for (int x = -r; x <= r; x++) {
-                if (abs(y) != r && abs(x) != r) continue;   /* ring r only */
-                double e = region_mse(g, (view){base, R, R}, (view){real, R + y, R + x}, h, w);
-                if (e < best) best = e, *dy = y, *dx = x;
-            }
-}
-
 /* ---- matching ---- */
 
 static long find_row(const nn_matrix *m, const char *group, const char *label)
@@ -197,7 +181,8 @@ static size_t add_pair(pairs *P, const options *o, const geometry *g, const nn_m
     }
     P->real[P->n] = r;
     P->base[P->n] = b;
-    register_shift(g, real->x + b * g->d, real->x + r * g->d, o->shift, &P->dy[P->n], &P->dx[P->n]);
+    nn_image_geom ig = {g->h, g->w, g->c};
+    nn_register_shift(&ig, real->x + b * g->d, real->x + r * g->d, o->shift, &P->dy[P->n], &P->dx[P->n]);
     return P->n++;
 }
 

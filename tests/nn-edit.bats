@@ -136,3 +136,21 @@ EOF
     run nn-cat --info p.nns
     assert_line --regexp '^shape: +24x24x1'
 }
+
+@test "vectors --shrink: each offset value scaled by max(0, 1 - var / (n mean^2)); apply --clip" {
+    # three pairs: differences (2,4), (3,2), (3,4): means (8/3, 10/3), variances (1/3, 4/3)
+    echo "0 0 2 4 1 1 4 3 5 5 8 9" | nn-mkstream --values stdin --shape 2 -n 6 --labels normal,happy --groups p1,p2,p3 > z.nns
+    nn-edit vectors --shrink z.nns -o v.nns 2>/dev/null
+    run data v.nns
+    # 8/3 * (1 - (1/3) / (3 * 64/9)) = 2.625; 10/3 * (1 - (4/3) / (3 * 100/9)) = 3.2
+    assert_line --index 2 "[2.625,3.20000005]"
+    # a value the pairs disagree on in sign is dropped: differences (1,1), (-1,1)
+    echo "0 0 1 1 0 0 -1 1" | nn-mkstream --values stdin --shape 2 -n 4 --labels normal,happy --groups p1,p2 > d.nns
+    nn-edit vectors --shrink d.nns -o w.nns 2>/dev/null
+    run data w.nns
+    assert_line --index 2 "[0,1]"
+    echo "0.5 0.9" | nn-mkstream --values stdin --shape 2 -n 1 --labels normal --groups p1 > x.nns
+    nn-edit apply -v w.nns --clip x.nns -o c.nns
+    run data c.nns
+    assert_output "[0.5,1]"
+}
