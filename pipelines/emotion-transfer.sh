@@ -23,7 +23,7 @@ Options:
   --model vae|pca      the latent model (default vae)
   --latent N           latent size (default 16)
   --epochs N           VAE epochs (default 300)
-  --strength S         the edit's strength (default 0.5)
+  --strength S         the edit's strength (default 0.25)
   --align W,A          nn-align: shifts within a person, across persons (default 4,8; 0,0: off)
   --no-shrink          offsets are plain paired means (default: shrunk, nn-edit vectors --shrink)
   --threads N          training threads (default 1: byte-identical reruns)
@@ -34,7 +34,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$ROOT/bin:$PATH"
 OUT=out/emotion PATTERN='^(subject[0-9]+)\.([a-z]+)\.(png|gif|jpe?g)$' BASE=normal
 EMOTIONS=happy,sad,sleepy,surprised,wink SIZE=64x64 SEED=1 SHARE=0.2 MODEL=vae LATENT=16
-EPOCHS=300 STRENGTH=0.5 THREADS=1 ALIGN=4,8 SHRINK=--shrink
+EPOCHS=300 STRENGTH=0.25 THREADS=1 ALIGN=4,8 SHRINK=--shrink
 while [ $# -gt 0 ]; do
     case $1 in
     --out) OUT=$2; shift 2 ;;
