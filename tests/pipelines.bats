@@ -71,3 +71,25 @@ small_run() {
     assert_output --partial "done in"
     [ "$(cat o/n.txt)" = c ]
 }
+
+@test "emotion-transfer.sh on a folder of drawn faces: aligned, edited, scored, drawn; a rerun skips it all" {
+    mkdir faces
+    nn-mkfaces -n 10 | nn-cat --json --data | python3 -c "
+import json, subprocess, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    values = ','.join(str(round(v * 255)) for v in r['data'])
+    subprocess.run(['nn-mkimage', 'png', 'faces/%s.png' % r['id'], '24x24', 'gray', '8', values], check=True)"
+    run "$ROOT/pipelines/emotion-transfer.sh" --out out --pattern '^(p[0-9]+)\.([a-z]+)\.png$' \
+        --size 24x24 --emotions happy,sad,surprised --epochs 50 --latent 8 --align 2,3 faces
+    assert_success
+    assert_line --regexp '^identity +surprised +2 '
+    assert_line --regexp '^pixel +all +6 '
+    assert_line --regexp '^residual +happy +2 '
+    for f in score.txt score.json transfer.png traversal.png run.log; do [ -s "out/$f" ] || fail "no $f"; done
+    run "$ROOT/pipelines/emotion-transfer.sh" --out out --pattern '^(p[0-9]+)\.([a-z]+)\.png$' \
+        --size 24x24 --emotions happy,sad,surprised --epochs 50 --latent 8 --align 2,3 faces
+    refute_output --partial "done in"
+    run "$ROOT/pipelines/emotion-transfer.sh" --model svm faces
+    assert_failure 2
+}
