@@ -368,6 +368,10 @@ typedef struct {
 void nn_register_shift(const nn_image_geom *g, const float *ref, const float *img, int R, int *dy, int *dx);
 /* dst[y][x] = src[y + dy][x + dx], the border pixels repeated beyond the edges. */
 void nn_shift_image(const nn_image_geom *g, const float *src, int dy, int dx, float *dst);
+/* The height, width and channels of h's records; dies naming the stream when they are not images. */
+nn_image_geom nn_image_geom_of(const nn_header *h, const char *name);
+/* dst: the kind and shape of src, f32, no meta (to be filled by the caller). */
+void nn_header_f32_like(nn_header *dst, const nn_header *src);
 
 /* ---- t-SNE (tsne.c; the repulsion methods in tsne.h) ---- */
 typedef enum { NN_TSNE_EXACT, NN_TSNE_BH, NN_TSNE_FFT } nn_tsne_method;

@@ -45,3 +45,18 @@ void nn_shift_image(const nn_image_geom *g, const float *src, int dy, int dx, fl
         }
     }
 }
+
+nn_image_geom nn_image_geom_of(const nn_header *h, const char *name)
+{
+    if (h->ndim < 2) nn_die("%s: header: records are not images (shape needs height and width)", name);
+    return (nn_image_geom){(int)h->shape[0], (int)h->shape[1], h->ndim > 2 ? (int)h->shape[2] : 1};
+}
+
+void nn_header_f32_like(nn_header *dst, const nn_header *src)
+{
+    *dst = *src;
+    dst->meta = NULL;
+    dst->meta_len = 0;
+    dst->dtype = NN_F32;
+    dst->nbytes = dst->count * sizeof(float);
+}

@@ -92,16 +92,11 @@ static void load_reference(const options *o, const nn_header *h, float *ref)
 
 static void save_reference(const options *o, const nn_header *in, const float *ref)
 {
-    nn_header h = {0};
-    nn_header_copy(&h, in);
-    free(h.meta);
-    h.meta = NULL, h.meta_len = 0;
-    h.dtype = NN_F32;
-    h.nbytes = h.count * sizeof(float);
+    nn_header h;
+    nn_header_f32_like(&h, in);
     nn_writer *w = nn_create_stream(o->save_reference, &h);
     nn_put_record(w, "reference", o->base, "", ref);
     nn_finish_stream(w);
-    nn_header_free(&h);
 }
 
 int main(int argc, char **argv)
@@ -113,8 +108,7 @@ int main(int argc, char **argv)
     nn_header in = {0};
     nn_matrix m;
     nn_matrix_load_named(o.input, &in, &m, 0, 1);
-    if (in.ndim < 2) nn_die("%s: header: records are not images (shape needs height and width)", o.input);
-    nn_image_geom g = {(int)in.shape[0], (int)in.shape[1], in.ndim > 2 ? (int)in.shape[2] : 1};
+    nn_image_geom g = nn_image_geom_of(&in, o.input);
     int R = o.within > o.across ? o.within : o.across;
     if (2 * R >= g.h || 2 * R >= g.w)
         nn_die("%s: images of %dx%d are too small for shifts of %d pixels", o.input, g.h, g.w, R);
@@ -151,12 +145,8 @@ int main(int argc, char **argv)
         }
     } else mean_face(&m, bases, nb, ref);
 
-    nn_header h = {0};
-    nn_header_copy(&h, &in);
-    free(h.meta);
-    h.meta = NULL, h.meta_len = 0;
-    h.dtype = NN_F32;
-    h.nbytes = h.count * sizeof(float);
+    nn_header h;
+    nn_header_f32_like(&h, &in);
     nn_meta *meta = nn_meta_new();
     nn_meta_provenance(meta, argc, argv, &in);
     nn_meta_str(meta, "base", o.base);

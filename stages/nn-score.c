@@ -389,12 +389,8 @@ static void print_json(const options *o, method *M, int nm, char **labels, int n
 static void write_panel(const options *o, const nn_header *rh, const nn_matrix *real, const pairs *P,
                         method *M, int nm, int first_pred, char **labels, int nl)
 {
-    nn_header h = {0};
-    nn_header_copy(&h, rh);
-    free(h.meta);
-    h.meta = NULL, h.meta_len = 0;
-    h.dtype = NN_F32;
-    h.nbytes = h.count * sizeof(float);
+    nn_header h;
+    nn_header_f32_like(&h, rh);
     nn_writer *w = nn_create_stream(o->panel, &h);
     char **groups = nn_xmalloc((P->n + 1) * sizeof(char *));
     for (size_t i = 0; i < P->n; i++) groups[i] = real->group[P->real[i]];
@@ -420,7 +416,6 @@ static void write_panel(const options *o, const nn_header *rh, const nn_matrix *
     }
     nn_finish_stream(w);
     free(groups);
-    nn_header_free(&h);
 }
 
 int main(int argc, char **argv)
@@ -433,8 +428,8 @@ int main(int argc, char **argv)
     nn_header rh = {0};
     nn_matrix real;
     nn_matrix_load_named(o.real, &rh, &real, 0, 1);
-    if (rh.ndim < 2) nn_die("%s: header: records are not images (shape needs height and width)", o.real);
-    geometry g = {.h = (int)rh.shape[0], .w = (int)rh.shape[1], .c = rh.ndim > 2 ? (int)rh.shape[2] : 1, .d = rh.count};
+    nn_image_geom ig = nn_image_geom_of(&rh, o.real);
+    geometry g = {.h = ig.h, .w = ig.w, .c = ig.c, .d = rh.count};
     if (2 * o.shift + o.window > g.h || 2 * o.shift + o.window > g.w)
         nn_die("%s: images of %dx%d are too small for --shift %d and --window %d", o.real, g.h, g.w, o.shift, o.window);
 
