@@ -83,12 +83,24 @@ void nn_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+void (*nn_die_hook)(const char *message);
+
 void nn_die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vmsg(fmt, ap);
     va_end(ap);
+    if (nn_die_hook) {
+        void (*hook)(const char *) = nn_die_hook;
+        char msg[1024];
+        int n = snprintf(msg, sizeof msg, "%s: ", nn_prog);
+        va_start(ap, fmt);
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+        va_end(ap);
+        nn_die_hook = NULL;       /* a hook that dies does not loop */
+        hook(msg);
+    }
     run_hooks();
     nn_exit_now(NN_EXIT_FAIL);
 }

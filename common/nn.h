@@ -24,6 +24,9 @@ void nn_init(const char *argv0);                  /* names the program, sets up 
 void nn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_exit_now(int status);
+/* Called by nn_die (not by signals) with the message, "PROGRAM: what"; the worker side of
+ * nn-farm reports its failure with it. */
+extern void (*nn_die_hook)(const char *message);
 /* Cleanup hooks run by nn_die and on SIGINT/SIGTERM (e.g. unlinking temporary files). */
 void nn_at_fail(void (*fn)(void *), void *arg);
 void nn_cancel_at_fail(void (*fn)(void *), void *arg);
@@ -219,6 +222,24 @@ ssize_t nn_zpipe_read(nn_zpipe *p, void *dst, size_t n);
 int nn_zpipe_write(nn_zpipe *p, const void *buf, size_t n);
 /* A writer sends the end mark and lets its messages leave; aborting, it gives up after 1 s. */
 int nn_zpipe_close(nn_zpipe *p, int aborting);
+
+/* ---- the worker side of nn-farm (farm.c; nn-farm(1)) ---- */
+typedef struct nn_worker nn_worker;
+/* Connects to the farm at endpoint ("tcp://HOST:PORT", "ipc://PATH", with or without "zmq:")
+ * and asks for tasks; dies on error. From now on nn_die reports the failure to the farm. */
+nn_worker *nn_worker_connect(const char *endpoint);
+/* Waits for a task: 1 and a reader over its stream (a header, records, a trailer), or 0 when
+ * the farm says there are no more. Dies when the farm is silent for NN_ZMQ_TIMEOUT. */
+int nn_worker_next(nn_worker *w, nn_reader **task);
+uint64_t nn_worker_task(const nn_worker *w);      /* the task's number, from 0 */
+/* The writer for the task's result (a whole stream, header first); nn_worker_done closes it
+ * and sends it to the farm. */
+nn_writer *nn_worker_output(nn_worker *w);
+void nn_worker_done(nn_worker *w, nn_writer *out);
+void nn_worker_close(nn_worker *w);
+/* argv without "--worker X", for the provenance in a result's header: a farm's output is the
+ * single-process output. out has room for argc + 1; returns the new count. */
+int nn_worker_argv(int argc, char **argv, char **out);
 
 /* ---- header metadata (meta.c): building a MessagePack map, and printing one as JSON ---- */
 typedef struct nn_meta nn_meta;
