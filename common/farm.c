@@ -18,8 +18,6 @@ struct nn_worker {
     char name[512];
 };
 
-static nn_worker *failing;    /* the worker whose task nn_die reports to the farm */
-
 /* Sends the frames as one multipart message; 0 or -1 (errno). */
 static int send_frames(void *s, int n, const void *const *data, const size_t *len, int flags)
 {
@@ -29,10 +27,10 @@ static int send_frames(void *s, int n, const void *const *data, const size_t *le
     return 0;
 }
 
-static void report_failure(const char *message)
+static void report_failure(void *arg, const char *message)
 {
-    nn_worker *w = failing;
-    if (!w || !w->have_task) return;
+    nn_worker *w = arg;
+    if (!w->have_task) return;
     char seq[32];
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)w->seq);
     const void *d[3] = {"FAIL", seq, message};
@@ -69,8 +67,7 @@ nn_worker *nn_worker_connect(const char *endpoint)
     size_t l[2] = {5, 1};
     if (send_frames(s, 2, d, l, 0) != 0)
         nn_die("%s: cannot reach the farm: %s", endpoint, zmq_strerror(errno));
-    failing = w;
-    nn_die_hook = report_failure;
+    nn_on_die(report_failure, w);
     return w;
 }
 
@@ -173,7 +170,7 @@ void nn_worker_close(nn_worker *w)
 {
     if (!w) return;
     if (w->have_task) zmq_msg_close(&w->task);
-    if (failing == w) failing = NULL, nn_die_hook = NULL;
+    nn_cancel_on_die(report_failure, w);
     nn_zmq_close(w->sock, 1000);
     free(w->endpoint);
     free(w);

@@ -24,9 +24,10 @@ void nn_init(const char *argv0);                  /* names the program, sets up 
 void nn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_exit_now(int status);
-/* Called by nn_die (not by signals) with the message, "PROGRAM: what"; the worker side of
- * nn-farm reports its failure with it. */
-extern void (*nn_die_hook)(const char *message);
+/* Hooks run by nn_die only (not by signals), latest first, with the message "PROGRAM: what":
+ * a ZeroMQ writer sends its end mark, a farm worker reports the failure. */
+void nn_on_die(void (*fn)(void *arg, const char *message), void *arg);
+void nn_cancel_on_die(void (*fn)(void *arg, const char *message), void *arg);
 /* Cleanup hooks run by nn_die and on SIGINT/SIGTERM (e.g. unlinking temporary files). */
 void nn_at_fail(void (*fn)(void *), void *arg);
 void nn_cancel_at_fail(void (*fn)(void *), void *arg);

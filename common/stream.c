@@ -651,6 +651,15 @@ static nn_writer *writer_new(int fd, const char *name)
 
 nn_writer *nn_writer_fd(int fd, const char *name) { return writer_new(fd, name); }
 
+/* A stage that dies sends the end mark: its reader learns at once that the stream is cut. */
+static void zmq_writer_died(void *arg, const char *message)
+{
+    (void)message;
+    nn_writer *w = arg;
+    nn_zpipe_close(w->zp, 1);
+    w->zp = NULL;
+}
+
 nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen)
 {
     if (strcmp(spec, "-") == 0) return writer_new(STDOUT_FILENO, "stdout");
@@ -659,6 +668,7 @@ nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen)
         if (!zp) return NULL;
         nn_writer *w = writer_new(-1, spec);
         w->zp = zp;
+        nn_on_die(zmq_writer_died, w);
         return w;
     }
     nn_writer *w = writer_new(-1, spec);
@@ -820,6 +830,7 @@ int nn_writer_close(nn_writer *w)
     if (rc == 0) rc = put_trailer(w);
     if (rc == 0) rc = flush(w);
     if (w->zp) {
+        nn_cancel_on_die(zmq_writer_died, w);
         if (rc == 0 && nn_zpipe_close(w->zp, 0) != 0)
             rc = wfail(w, "no reader took the end of the stream within %g s (NN_ZMQ_TIMEOUT)",
                        nn_zmq_timeout());
@@ -840,7 +851,10 @@ void nn_writer_abort(nn_writer *w)
 {
     if (!w) return;
     if (w->is_file && w->file.fd >= 0) nn_atomic_abort(&w->file);
-    if (w->zp) nn_zpipe_close(w->zp, 1);
+    if (w->zp) {
+        nn_cancel_on_die(zmq_writer_died, w);
+        nn_zpipe_close(w->zp, 1);
+    }
     writer_free(w);
 }
 
