@@ -53,11 +53,9 @@ nn_worker *nn_worker_connect(const char *endpoint)
                endpoint);
     void *s = nn_zmq_socket(ZMQ_DEALER, err, sizeof err);
     if (!s) nn_die("--worker %s: %s", endpoint, err);
-    int tmo = nn_zmq_timeout_ms(), ivl = 1000;
+    int tmo = nn_zmq_timeout_ms();
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
     zmq_setsockopt(s, ZMQ_SNDTIMEO, &tmo, sizeof tmo);
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    if (tmo > 0) zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);
     if (nn_zmq_attach(s, endpoint, 0, address, err, sizeof err) != 0) nn_die("--worker %s", err);
     nn_worker *w = nn_xcalloc(1, sizeof *w);
     w->sock = s;

@@ -214,7 +214,7 @@ int nn_zmq_attach(void *s, const char *spec, int bind, const char *address, char
                   size_t errlen);
 /* Closes with linger_ms (-2: keep the socket's), and the context after its last socket. */
 void nn_zmq_close(void *s, int linger_ms);
-/* The byte pipe under a stream reader (PULL) or writer (PUSH). */
+/* The byte pipe under a stream reader or writer (DEALER sockets; see zmq.c). */
 typedef struct nn_zpipe nn_zpipe;
 nn_zpipe *nn_zpipe_open(const char *spec, int sending, char *err, size_t errlen);
 /* Up to n bytes: > 0, 0 at the writer's end mark, -1 with errno (ETIMEDOUT: the timeout). */

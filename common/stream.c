@@ -832,8 +832,8 @@ int nn_writer_close(nn_writer *w)
     if (w->zp) {
         nn_cancel_on_die(zmq_writer_died, w);
         if (rc == 0 && nn_zpipe_close(w->zp, 0) != 0)
-            rc = wfail(w, "no reader took the end of the stream within %g s (NN_ZMQ_TIMEOUT)",
-                       nn_zmq_timeout());
+            rc = wfail(w, "the reader did not confirm the end of the stream within %g s "
+                          "(NN_ZMQ_TIMEOUT)", nn_zmq_timeout());
         else if (rc != 0)
             nn_zpipe_close(w->zp, 1);
         w->zp = NULL;

@@ -1,9 +1,12 @@
 /* ZeroMQ endpoints (nn-stream(5), "ZeroMQ endpoints"): one context per process, the endpoint
  * syntax, the timeout, and the point-to-point byte pipe under the stream reader and writer.
  *
- * A point-to-point stream travels over PUSH (writer) and PULL (reader) sockets. Each message
- * carries a chunk of the stream's bytes, exactly as the writer would have written them to a
- * file, cut anywhere (at the writer's buffer flushes); an empty message marks the end. */
+ * A point-to-point stream travels between two DEALER sockets. Each message from the writer
+ * carries a chunk of the stream's bytes, exactly as it would have written them to a file, cut
+ * anywhere (at the writer's buffer flushes); an empty message marks the end. The reader
+ * answers "BYE" when it closes, and the writer waits for it (at most the timeout) before it
+ * closes: over ipc, libzmq 4.3 can drop the last messages queued at a reader whose sender
+ * has already gone, so the writer stays until the reader has them. */
 #include "nn.h"
 
 #include <errno.h>
@@ -12,7 +15,7 @@
 #include <zmq.h>
 
 static void *ctx;
-static int nsockets;
+static _Atomic int nsockets;    /* nn-farm reads its input in a thread of its own */
 
 int nn_is_zmq(const char *spec) { return strncmp(spec, "zmq:", 4) == 0; }
 
@@ -115,17 +118,16 @@ nn_zpipe *nn_zpipe_open(const char *spec, int sending, char *err, size_t errlen)
     int bind;
     const char *address;
     if (nn_zmq_parse(spec, &bind, &address, err, errlen) != 0) return NULL;
-    void *s = nn_zmq_socket(sending ? ZMQ_PUSH : ZMQ_PULL, err, errlen);
+    void *s = nn_zmq_socket(ZMQ_DEALER, err, errlen);
     if (!s) return NULL;
     /* Bounded queues: a stalled reader stops the writer (back-pressure) once NN_ZMQ_HWM
      * messages of at most a buffer (256 KiB, or one large record) wait on each side. */
     int hwm = NN_ZMQ_HWM, tmo = nn_zmq_timeout_ms();
     zmq_setsockopt(s, sending ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, sending ? ZMQ_SNDTIMEO : ZMQ_RCVTIMEO, &tmo, sizeof tmo);
-    /* A peer that vanishes without closing its connection is dropped after the timeout. */
-    int ivl = 1000;
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    if (tmo > 0) zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);
+    zmq_setsockopt(s, ZMQ_SNDTIMEO, &tmo, sizeof tmo);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+    /* No ZMQ_HEARTBEAT_*: with them, libzmq 4.3.4 sometimes drops the last messages of a
+     * socket being closed (the end mark); a silent peer is caught by the timeouts above. */
     if (nn_zmq_attach(s, spec, bind, address, err, errlen) != 0) {
         nn_zmq_close(s, 0);
         return NULL;
@@ -183,15 +185,24 @@ int nn_zpipe_close(nn_zpipe *p, int aborting)
     int rc = 0, linger = 0;
     if (p->sending && !aborting) {
         rc = nn_zpipe_write(p, "", 0);
-        linger = -2;     /* as set: the timeout */
+        if (rc == 0) {   /* the reader's "BYE": it has every message */
+            char bye[4];
+            while ((rc = zmq_recv(p->sock, bye, sizeof bye, 0)) < 0 && errno == EINTR) {}
+            if (rc < 0 && errno == EAGAIN) errno = ETIMEDOUT;
+            rc = rc < 0 ? -1 : 0;
+        }
+        linger = 1000;
     } else if (p->sending) {
         /* The end mark before the trailer tells the reader at once that the stream is cut
          * short; if it cannot leave within a second, the reader's timeout tells it. */
         zmq_send(p->sock, "", 0, ZMQ_DONTWAIT);
         linger = 1000;
     }
+    if (!p->sending) {
+        zmq_send(p->sock, "BYE", 3, ZMQ_DONTWAIT);
+        linger = 1000;
+    }
     if (p->have_msg) zmq_msg_close(&p->msg);
-    /* A reader drops what is still queued; a writer lets its messages leave (linger). */
     nn_zmq_close(p->sock, linger);
     free(p);
     return rc;

@@ -418,11 +418,9 @@ static void *bind_router(const char *spec, char *address_out, size_t n)
     snprintf(address_out, n, "%s", a);
     void *s = nn_zmq_socket(ZMQ_ROUTER, err, sizeof err);
     if (!s) nn_die("%s: %s", spec, err);
-    int one = 1, ivl = 1000, tmo = nn_zmq_timeout_ms(), linger = 1000;
+    int one = 1, linger = 1000;
     zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    if (tmo > 0) zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo);
     if (nn_zmq_attach(s, spec, 1, a, err, sizeof err) != 0) nn_die("%s", err);
     return s;
 }
@@ -475,6 +473,13 @@ int main(int argc, char **argv)
     }
     pthread_join(th, NULL);
     nn_finish_stream(f.out);
+    /* Workers that asked in the last moments (0.3 s) are told to stop too, not left to
+     * time out. */
+    for (;;) {
+        zmq_pollitem_t item = {f.router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 300) <= 0) break;
+        while (take_message(&f)) {}
+    }
     for (int k = 0; k < f.nw; k++)
         if (f.w[k].alive) {
             const void *d[1] = {"STOP"};

@@ -119,26 +119,35 @@ teardown() {
     nn-encode -m vae.nns --batch 256 < in.nns > single.nns
     for n in 1 2 4; do
         e="ipc://$BATS_TEST_TMPDIR/farm$n.sock"
-        timeout 60 nn-farm -w "$e" --batch 256 in.nns -o farm$n.nns &
-        farm=$!
-        for ((i = 0; i < n; i++)); do timeout 60 nn-encode -m vae.nns --batch 256 --worker "$e" & done
-        wait "$farm"
-        wait
+        pids=()
+        for ((i = 0; i < n; i++)); do
+            timeout 30 nn-encode -m vae.nns --batch 256 --worker "$e" &
+            pids+=($!)
+        done
+        sleep 0.3     # they are all there (a worker later than the end waits in vain)
+        timeout 30 nn-farm -w "$e" --batch 256 in.nns -o farm$n.nns
+        # every worker is told to stop, and exits 0
+        for pid in "${pids[@]}"; do wait "$pid"; done
         cmp single.nns farm$n.nns
     done
     # a task of 3 batches is the same batches; nn-decode as a worker
     nn-decode -m vae.nns < single.nns > dec1.nns
     e="ipc://$BATS_TEST_TMPDIR/dec.sock"
-    timeout 60 nn-farm -w "$e" --batch 768 single.nns -o dec2.nns &
-    for i in 1 2; do timeout 60 nn-decode -m vae.nns --worker "$e" & done
-    wait
+    timeout 30 nn-decode -m vae.nns --worker "$e" &
+    w1=$!
+    timeout 30 nn-decode -m vae.nns --worker "$e" &
+    w2=$!
+    sleep 0.3
+    timeout 30 nn-farm -w "$e" --batch 768 single.nns -o dec2.nns
+    wait "$w1"
+    wait "$w2"
     cmp dec1.nns dec2.nns
     # empty input: the header and a trailer of 0
     nn-cat --filter label=none in.nns > empty.nns
     nn-encode -m vae.nns < empty.nns > e1.nns
-    timeout 60 nn-farm -w "$e" empty.nns -o e2.nns &
-    timeout 60 nn-encode -m vae.nns --worker "$e"
-    wait
+    timeout 30 nn-farm -w "$e" empty.nns -o e2.nns &
+    timeout 30 nn-encode -m vae.nns --worker "$e"
+    wait $!
     cmp e1.nns e2.nns
 }
 
