@@ -2,15 +2,16 @@
 # Streams over ZeroMQ against a pipe, and nn-farm's scaling, in one run:
 #  - 784-f32 records (RECORDS, default 30000: 94 MB) from nn-cat to nn-cat through a pipe,
 #    through ZeroMQ tcp on loopback and through ipc; median of RUNS (default 3) each, in turn;
-#  - nn-encode of ENCODE records (default 40000, 28x28 u8) with a VAE (784-400-20, trained for
+#  - nn-encode of ENCODE records (default 200000, 28x28 u8) with a VAE (784-400-20, trained for
 #    one epoch on made-up images: the speed does not depend on the weights) by nn-farm with 1
 #    and with 2 workers, one OpenBLAS thread each, and by one nn-encode process for reference.
+#    The farm's times include its 0.3 s wait for late workers at the end.
 # Uses the 2 cores; run on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=${RECORDS:-30000}
 runs=${RUNS:-3}
-encode_n=${ENCODE:-40000}
+encode_n=${ENCODE:-200000}
 make -s all tests/bin/nn-mkstream
 export OPENBLAS_NUM_THREADS=1
 dir=$(mktemp -d)
@@ -76,7 +77,7 @@ cmp -s <(bin/nn-cat --json --data "$dir/z0.nns") <(bin/nn-cat --json --data "$di
     { echo "bench: the farm's records differ from nn-encode's" >&2; exit 1; }
 rate() { awk -v n="$encode_n" -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
 echo "nn-encode: $encode_n records 28x28 u8, VAE 784-400-20, OpenBLAS 1 thread per process" \
-     "($(nproc) cores)"
+     "($(nproc) cores; the farm: 2 threads)"
 echo "  one nn-encode        $(printf %.3f "$single_s") s  $(rate "$single_s") records/s"
 echo "  nn-farm + 1 worker   $(printf %.3f "$w1_s") s  $(rate "$w1_s") records/s"
 echo "  nn-farm + 2 workers  $(printf %.3f "$w2_s") s  $(rate "$w2_s") records/s"
