@@ -16,7 +16,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train nn-encode nn-pca nn-decode nn-tsne nn-render nn-edit nn-score nn-align
+PROGRAMS := nn-cat nn-ingest nn-split nn-vae-train nn-encode nn-pca nn-decode nn-tsne nn-render nn-edit nn-score nn-align nn-farm
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=build/%.o)
 LIB := build/libnn.a

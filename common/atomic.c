@@ -33,6 +33,11 @@ int nn_atomic_open(nn_atomic *a, const char *path, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     a->fd = -1;
+    if (nn_is_zmq(path)) {
+        /* Streams go to endpoints (nn_writer_open); pictures, logs and models are files. */
+        snprintf(err, errlen, "%s: this output must be a file, not a ZeroMQ endpoint", path);
+        return -1;
+    }
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         a->fd = open(path, O_WRONLY | O_CLOEXEC);

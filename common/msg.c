@@ -83,12 +83,44 @@ void nn_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+static struct { void (*fn)(void *, const char *); void *arg; } die_hooks[MAX_HOOKS];
+static int ndie_hooks;
+
+void nn_on_die(void (*fn)(void *arg, const char *message), void *arg)
+{
+    if (ndie_hooks == MAX_HOOKS) nn_die("internal error: too many hooks");
+    die_hooks[ndie_hooks].fn = fn;
+    die_hooks[ndie_hooks].arg = arg;
+    ndie_hooks++;
+}
+
+void nn_cancel_on_die(void (*fn)(void *arg, const char *message), void *arg)
+{
+    for (int i = ndie_hooks - 1; i >= 0; i--)
+        if (die_hooks[i].fn == fn && die_hooks[i].arg == arg) {
+            for (int j = i; j + 1 < ndie_hooks; j++) die_hooks[j] = die_hooks[j + 1];
+            ndie_hooks--;
+            return;
+        }
+}
+
 void nn_die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vmsg(fmt, ap);
     va_end(ap);
+    if (ndie_hooks) {
+        char msg[1024];
+        int n = snprintf(msg, sizeof msg, "%s: ", nn_prog);
+        va_start(ap, fmt);
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+        va_end(ap);
+        while (ndie_hooks > 0) {     /* taken off first: a hook that dies does not loop */
+            ndie_hooks--;
+            die_hooks[ndie_hooks].fn(die_hooks[ndie_hooks].arg, msg);
+        }
+    }
     run_hooks();
     nn_exit_now(NN_EXIT_FAIL);
 }

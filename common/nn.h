@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define NN_VERSION "0.1.0"
 #define NN_STREAM_VERSION 1
@@ -23,6 +24,10 @@ void nn_init(const char *argv0);                  /* names the program, sets up 
 void nn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void nn_exit_now(int status);
+/* Hooks run by nn_die only (not by signals), latest first, with the message "PROGRAM: what":
+ * a ZeroMQ writer sends its end mark, a farm worker reports the failure. */
+void nn_on_die(void (*fn)(void *arg, const char *message), void *arg);
+void nn_cancel_on_die(void (*fn)(void *arg, const char *message), void *arg);
 /* Cleanup hooks run by nn_die and on SIGINT/SIGTERM (e.g. unlinking temporary files). */
 void nn_at_fail(void (*fn)(void *), void *arg);
 void nn_cancel_at_fail(void (*fn)(void *), void *arg);
@@ -149,7 +154,7 @@ void nn_shape_str(const nn_header *h, char *buf, size_t n);
 int nn_header_compatible(const nn_header *a, const nn_header *b, char *err, size_t errlen);
 
 typedef struct nn_reader nn_reader;
-/* spec: a path or "-" for stdin. NULL on failure with a reason in err. */
+/* spec: a path, "-" for stdin or a ZeroMQ endpoint ("zmq:..."). NULL on failure with a reason in err. */
 nn_reader *nn_reader_open(const char *spec, char *err, size_t errlen);
 nn_reader *nn_reader_fd(int fd, const char *name);
 nn_reader *nn_reader_mem(const void *data, size_t size, const char *name);
@@ -171,10 +176,14 @@ nn_reader *nn_open_stream(const char *spec, nn_header *h);
 int nn_next_record(nn_reader *r, nn_record *rec);   /* dies on error */
 
 typedef struct nn_writer nn_writer;
-/* spec: a path (written to a temporary file, renamed into place by a successful close) or
- * "-" for stdout (named "stdout" in messages). NULL on failure with a reason in err. */
+/* spec: a path (written to a temporary file, renamed into place by a successful close), a
+ * ZeroMQ endpoint ("zmq:...") or "-" for stdout (named "stdout" in messages). NULL on failure with a reason in err. */
 nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen);
 nn_writer *nn_writer_fd(int fd, const char *name);
+/* A stream built in memory; nn_writer_close_mem writes the trailer and hands over the bytes
+ * (0, or -1 with error set; the caller then frees with nn_writer_abort). */
+nn_writer *nn_writer_mem(const char *name);
+int nn_writer_close_mem(nn_writer *w, unsigned char **data, size_t *len);
 int nn_write_header(nn_writer *w, const nn_header *h);
 int nn_write_record(nn_writer *w, const char *id, const char *label, const char *group,
                     const void *data);
@@ -189,6 +198,49 @@ nn_writer *nn_create_stream(const char *spec, const nn_header *h);
 void nn_put_record(nn_writer *w, const char *id, const char *label, const char *group,
                    const void *data);
 void nn_finish_stream(nn_writer *w);
+
+/* ---- ZeroMQ endpoints (zmq.c; nn-stream(5), "ZeroMQ endpoints") ----
+ * "zmq:tcp://HOST:PORT" or "zmq:ipc://PATH" connects, "zmq:bind:tcp://[*]:PORT" binds. */
+#define NN_ZMQ_TIMEOUT_DEFAULT 60.0   /* seconds; NN_ZMQ_TIMEOUT overrides, 0 waits forever */
+#define NN_ZMQ_HWM 8                  /* messages queued on each side of a stream */
+int nn_is_zmq(const char *spec);      /* starts with "zmq:" */
+double nn_zmq_timeout(void);          /* seconds, from NN_ZMQ_TIMEOUT (dies on a bad value) */
+int nn_zmq_timeout_ms(void);          /* the same for ZeroMQ's options: -1 for no timeout */
+/* Splits "zmq:[bind:|connect:]ADDRESS": 0, or -1 with a reason naming spec. */
+int nn_zmq_parse(const char *spec, int *bind, const char **address, char *err, size_t errlen);
+/* A socket of the process's context, linger set to the timeout; NULL with a reason. */
+void *nn_zmq_socket(int type, char *err, size_t errlen);
+int nn_zmq_attach(void *s, const char *spec, int bind, const char *address, char *err,
+                  size_t errlen);
+/* Closes with linger_ms (-2: keep the socket's), and the context after its last socket. */
+void nn_zmq_close(void *s, int linger_ms);
+/* The byte pipe under a stream reader or writer (DEALER sockets; see zmq.c). */
+typedef struct nn_zpipe nn_zpipe;
+nn_zpipe *nn_zpipe_open(const char *spec, int sending, char *err, size_t errlen);
+/* Up to n bytes: > 0, 0 at the writer's end mark, -1 with errno (ETIMEDOUT: the timeout). */
+ssize_t nn_zpipe_read(nn_zpipe *p, void *dst, size_t n);
+/* 0, or -1 with errno (ETIMEDOUT: no reader took it within the timeout). */
+int nn_zpipe_write(nn_zpipe *p, const void *buf, size_t n);
+/* A writer sends the end mark and lets its messages leave; aborting, it gives up after 1 s. */
+int nn_zpipe_close(nn_zpipe *p, int aborting);
+
+/* ---- the worker side of nn-farm (farm.c; nn-farm(1)) ---- */
+typedef struct nn_worker nn_worker;
+/* Connects to the farm at endpoint ("tcp://HOST:PORT", "ipc://PATH", with or without "zmq:")
+ * and asks for tasks; dies on error. From now on nn_die reports the failure to the farm. */
+nn_worker *nn_worker_connect(const char *endpoint);
+/* Waits for a task: 1 and a reader over its stream (a header, records, a trailer), or 0 when
+ * the farm says there are no more. Dies when the farm is silent for NN_ZMQ_TIMEOUT. */
+int nn_worker_next(nn_worker *w, nn_reader **task);
+uint64_t nn_worker_task(const nn_worker *w);      /* the task's number, from 0 */
+/* The writer for the task's result (a whole stream, header first); nn_worker_done closes it
+ * and sends it to the farm. */
+nn_writer *nn_worker_output(nn_worker *w);
+void nn_worker_done(nn_worker *w, nn_writer *out);
+void nn_worker_close(nn_worker *w);
+/* argv without "--worker X", for the provenance in a result's header: a farm's output is the
+ * single-process output. out has room for argc + 1; returns the new count. */
+int nn_worker_argv(int argc, char **argv, char **out);
 
 /* ---- header metadata (meta.c): building a MessagePack map, and printing one as JSON ---- */
 typedef struct nn_meta nn_meta;

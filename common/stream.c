@@ -29,7 +29,9 @@ enum { EXPECT_HEADER, IN_RECORDS, AFTER_TRAILER };
 struct nn_reader {
     char *name;
     int fd, own_fd;
-    const unsigned char *mem;         /* memory source when fd < 0 */
+    nn_zpipe *zp;                     /* ZeroMQ source, or NULL */
+    int timed_out;                    /* the ZeroMQ source went quiet: taken as the end */
+    const unsigned char *mem;         /* memory source when fd < 0 and zp is NULL */
     size_t memlen, mempos;
     unsigned char *buf;
     size_t cap, beg, end;             /* unread bytes are buf[beg, end) */
@@ -151,9 +153,12 @@ nn_reader *nn_reader_mem(const void *data, size_t size, const char *name)
 nn_reader *nn_reader_open(const char *spec, char *err, size_t errlen)
 {
     if (strcmp(spec, "-") == 0) return nn_reader_fd(STDIN_FILENO, "-");
-    if (strncmp(spec, "zmq:", 4) == 0) {
-        snprintf(err, errlen, "%s: ZeroMQ endpoints are not supported yet", spec);
-        return NULL;
+    if (nn_is_zmq(spec)) {
+        nn_zpipe *zp = nn_zpipe_open(spec, 0, err, errlen);
+        if (!zp) return NULL;
+        nn_reader *r = reader_new(spec);
+        r->zp = zp;
+        return r;
     }
     int fd = open(spec, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -169,6 +174,7 @@ void nn_reader_close(nn_reader *r)
 {
     if (!r) return;
     if (r->own_fd) close(r->fd);
+    nn_zpipe_close(r->zp, 0);
     nn_header_free(&r->hdr);
     free(r->name);
     free(r->buf);
@@ -197,13 +203,18 @@ __attribute__((format(printf, 2, 3))) static int fail(nn_reader *r, const char *
                       (unsigned long long)current_stream(r));
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
+    n += vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
     va_end(ap);
+    if (r->timed_out && (size_t)n < sizeof r->err)
+        snprintf(r->err + n, sizeof r->err - (size_t)n,
+                 " (nothing received for %g s: the sender stopped or vanished; NN_ZMQ_TIMEOUT)",
+                 nn_zmq_timeout());
     return -1;
 }
 
 static ssize_t source_read(nn_reader *r, void *dst, size_t n)
 {
+    if (r->zp) return nn_zpipe_read(r->zp, dst, n);
     if (r->fd >= 0) return read(r->fd, dst, n);
     size_t k = r->memlen - r->mempos < n ? r->memlen - r->mempos : n;
     memcpy(dst, r->mem + r->mempos, k);
@@ -229,6 +240,10 @@ static int fill(nn_reader *r, size_t need)
         size_t want = r->cap - r->end;
         if (r->max_read && want > r->max_read) want = r->max_read;
         ssize_t k = source_read(r, r->buf + r->end, want);
+        if (k < 0 && r->zp && errno == ETIMEDOUT) {
+            r->timed_out = 1;       /* the messages then name the timeout */
+            k = 0;
+        }
         if (k < 0) {
             if (errno == EINTR) continue;
             return fail(r, "read error: %s", strerror(errno));
@@ -417,6 +432,11 @@ int nn_read_header(nn_reader *r, nn_header *h)
     int rc = fill(r, 1);
     if (rc < 0) return -1;
     if (rc == 0) {
+        if (r->nstreams == 0 && r->timed_out) {
+            snprintf(r->err, sizeof r->err, "%s: nothing received within %g s: is the sender "
+                     "running? (NN_ZMQ_TIMEOUT)", r->name, nn_zmq_timeout());
+            return -1;
+        }
         if (r->nstreams == 0) return fail(r, "empty input: not an nn-stream");
         return 0;
     }
@@ -605,6 +625,10 @@ struct nn_writer {
     int fd;
     nn_atomic file;
     int is_file;
+    nn_zpipe *zp;                     /* a ZeroMQ endpoint instead of fd */
+    int to_mem;                       /* into out (nn_writer_mem) instead of fd */
+    unsigned char *out;
+    size_t out_len, out_cap;
     unsigned char *buf;
     size_t cap, len;
     nn_header hdr;
@@ -627,12 +651,25 @@ static nn_writer *writer_new(int fd, const char *name)
 
 nn_writer *nn_writer_fd(int fd, const char *name) { return writer_new(fd, name); }
 
+/* A stage that dies sends the end mark: its reader learns at once that the stream is cut. */
+static void zmq_writer_died(void *arg, const char *message)
+{
+    (void)message;
+    nn_writer *w = arg;
+    nn_zpipe_close(w->zp, 1);
+    w->zp = NULL;
+}
+
 nn_writer *nn_writer_open(const char *spec, char *err, size_t errlen)
 {
     if (strcmp(spec, "-") == 0) return writer_new(STDOUT_FILENO, "stdout");
-    if (strncmp(spec, "zmq:", 4) == 0) {
-        snprintf(err, errlen, "%s: ZeroMQ endpoints are not supported yet", spec);
-        return NULL;
+    if (nn_is_zmq(spec)) {
+        nn_zpipe *zp = nn_zpipe_open(spec, 1, err, errlen);
+        if (!zp) return NULL;
+        nn_writer *w = writer_new(-1, spec);
+        w->zp = zp;
+        nn_on_die(zmq_writer_died, w);
+        return w;
     }
     nn_writer *w = writer_new(-1, spec);
     if (nn_atomic_open(&w->file, spec, err, errlen) != 0) {
@@ -660,10 +697,31 @@ __attribute__((format(printf, 2, 3))) static int wfail(nn_writer *w, const char 
     return -1;
 }
 
+static int write_out(nn_writer *w, const void *p, size_t n)
+{
+    if (w->to_mem) {
+        if (w->out_cap - w->out_len < n) {
+            w->out_cap = w->out_len + n > 2 * w->out_cap ? w->out_len + n : 2 * w->out_cap;
+            w->out = nn_xrealloc(w->out, w->out_cap);
+        }
+        memcpy(w->out + w->out_len, p, n);
+        w->out_len += n;
+        return 0;
+    }
+    if (w->zp) {
+        if (nn_zpipe_write(w->zp, p, n) == 0) return 0;
+        if (errno == ETIMEDOUT)
+            return wfail(w, "no reader took data for %g s: is it running? (NN_ZMQ_TIMEOUT)",
+                         nn_zmq_timeout());
+        return wfail(w, "send error: %s", strerror(errno));
+    }
+    if (nn_write_all(w->fd, p, n) != 0) return wfail(w, "write error: %s", strerror(errno));
+    return 0;
+}
+
 static int flush(nn_writer *w)
 {
-    if (w->len && nn_write_all(w->fd, w->buf, w->len) != 0)
-        return wfail(w, "write error: %s", strerror(errno));
+    if (w->len && write_out(w, w->buf, w->len) != 0) return -1;
     w->len = 0;
     return 0;
 }
@@ -671,10 +729,7 @@ static int flush(nn_writer *w)
 static int put(nn_writer *w, const void *p, size_t n)
 {
     if (w->len + n > w->cap && flush(w) != 0) return -1;
-    if (n >= w->cap) {
-        if (nn_write_all(w->fd, p, n) != 0) return wfail(w, "write error: %s", strerror(errno));
-        return 0;
-    }
+    if (n >= w->cap) return write_out(w, p, n);
     memcpy(w->buf + w->len, p, n);
     w->len += n;
     return 0;
@@ -754,22 +809,35 @@ int nn_write_record(nn_writer *w, const char *id, const char *label, const char 
 
 static void writer_free(nn_writer *w)
 {
+    free(w->out);
     nn_header_free(&w->hdr);
     free(w->name);
     free(w->buf);
     free(w);
 }
 
+static int put_trailer(nn_writer *w)
+{
+    unsigned char t[32] = {0x81, 0xa7, 'r', 'e', 'c', 'o', 'r', 'd', 's', 0xcf};
+    for (int i = 0; i < 8; i++) t[10 + i] = (unsigned char)(w->nrec >> (56 - 8 * i));
+    return put(w, t, 18);
+}
+
 int nn_writer_close(nn_writer *w)
 {
     int rc = w->failed ? -1 : 0;
     if (rc == 0 && w->state != IN_RECORDS) rc = wfail(w, "internal error: no header written");
-    if (rc == 0) {
-        unsigned char t[32] = {0x81, 0xa7, 'r', 'e', 'c', 'o', 'r', 'd', 's', 0xcf};
-        for (int i = 0; i < 8; i++) t[10 + i] = (unsigned char)(w->nrec >> (56 - 8 * i));
-        rc = put(w, t, 18);
-    }
+    if (rc == 0) rc = put_trailer(w);
     if (rc == 0) rc = flush(w);
+    if (w->zp) {
+        nn_cancel_on_die(zmq_writer_died, w);
+        if (rc == 0 && nn_zpipe_close(w->zp, 0) != 0)
+            rc = wfail(w, "the reader did not confirm the end of the stream within %g s "
+                          "(NN_ZMQ_TIMEOUT)", nn_zmq_timeout());
+        else if (rc != 0)
+            nn_zpipe_close(w->zp, 1);
+        w->zp = NULL;
+    }
     if (w->is_file) {
         if (rc == 0) rc = nn_atomic_commit(&w->file, w->err, sizeof w->err);
         else nn_atomic_abort(&w->file);
@@ -783,6 +851,10 @@ void nn_writer_abort(nn_writer *w)
 {
     if (!w) return;
     if (w->is_file && w->file.fd >= 0) nn_atomic_abort(&w->file);
+    if (w->zp) {
+        nn_cancel_on_die(zmq_writer_died, w);
+        nn_zpipe_close(w->zp, 1);
+    }
     writer_free(w);
 }
 
@@ -809,4 +881,29 @@ void nn_finish_stream(nn_writer *w)
         nn_writer_abort(w);
         nn_die("%s", err);
     }
+}
+
+nn_writer *nn_writer_mem(const char *name)
+{
+    nn_writer *w = writer_new(-1, name);
+    w->to_mem = 1;
+    return w;
+}
+
+int nn_writer_close_mem(nn_writer *w, unsigned char **data, size_t *len)
+{
+    if (!w->to_mem) return wfail(w, "internal error: not a memory writer");
+    unsigned char *out = NULL;
+    size_t n = 0;
+    int rc = w->failed ? -1 : 0;
+    if (rc == 0 && w->state != IN_RECORDS) rc = wfail(w, "internal error: no header written");
+    if (rc == 0) rc = put_trailer(w);
+    if (rc == 0) rc = flush(w);
+    if (rc != 0) return -1;
+    out = w->out, n = w->out_len;
+    w->out = NULL;
+    writer_free(w);
+    *data = out;
+    *len = n;
+    return 0;
 }

@@ -8,11 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] = "nn-decode [OPTION]... -m MODEL [INPUT]";
+static const char USAGE[] = "nn-decode [OPTION]... -m MODEL [INPUT]\n"
+                            "       nn-decode [OPTION]... -m MODEL --worker ENDPOINT";
 static const char SUMMARY[] =
     "Decode every latent vector of INPUT (default -) to an image with the model MODEL.";
 
-enum { O_MODEL, O_OUTPUT, O_SAMPLE, O_SEED, O_BATCH, O_THREADS, O_HELP, O_VERSION };
+enum { O_MODEL, O_OUTPUT, O_SAMPLE, O_SEED, O_BATCH, O_THREADS, O_WORKER, O_HELP, O_VERSION };
 static const nn_opt OPTS[] = {
     [O_MODEL] = {"model", 'm', 1, "MODEL", "the model file (nn-vae-train or nn-pca)"},
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the image stream to FILE (default -)"},
@@ -20,6 +21,8 @@ static const nn_opt OPTS[] = {
     [O_SEED] = {"seed", 0, 1, "S", "seed of --sample (default 0)"},
     [O_BATCH] = {"batch", 'b', 1, "N", "records decoded together (default 256)"},
     [O_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
+    [O_WORKER] = {"worker", 0, 1, "ENDPOINT", "work for the nn-farm at ENDPOINT (tcp://HOST:PORT"
+                                             " or ipc://PATH) until it has no more tasks"},
     [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
     [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
@@ -37,71 +40,40 @@ static void keep(char **slot, const char *s, size_t len)
     memcpy(*slot, s, len + 1);
 }
 
-int main(int argc, char **argv)
+typedef struct {
+    const char *model;
+    nn_model *m;
+    nn_vae_work *w;
+    batch *b;
+    float *x;
+    long long sample, seed;
+    nn_rng *rng;
+} decoder;
+
+static void output_header(const decoder *d, const nn_header *in, int argc, char **argv,
+                          nn_header *h)
 {
-    nn_init(argv[0]);
-    nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
-    const char *model = NULL, *output = "-";
-    int cap = 256, k;
-    long long sample = 0, seed = 0;
-    while ((k = nn_opt_next(&p)) >= 0) {
-        const char *a = p.arg[0];
-        switch (k) {
-        case O_MODEL: model = a; break;
-        case O_OUTPUT: output = a; break;
-        case O_SAMPLE: sample = nn_parse_int("--sample", a, 1, 1LL << 40); break;
-        case O_SEED: seed = nn_parse_int("--seed", a, 0, INT64_MAX); break;
-        case O_BATCH: cap = (int)nn_parse_int("--batch", a, 1, 1 << 16); break;
-        case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
-        }
-    }
-    if (!model) nn_usage_error(USAGE, "no model: give -m MODEL");
-    if (p.npos > 1) nn_usage_error(USAGE, "one INPUT at most");
-    if (sample && p.npos) nn_usage_error(USAGE, "--sample replaces INPUT: give one or the other");
-    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
-    const char *input = p.npos ? p.pos[0] : "-";
-    nn_model m;
-    char err[700];
-    if (nn_model_load(model, &m, err, sizeof err) != 0) nn_die("%s", err);
-    size_t L = nn_model_latent(&m);
-    nn_header in = {0};
-    nn_reader *r = NULL;
-    nn_rng rng;
-    nn_rng_seed(&rng, (uint64_t)seed);
-    uint32_t lshape[1] = {(uint32_t)L};
-    if (sample) {
-        if (m.type != NN_MODEL_VAE) nn_die("%s: --sample needs a VAE (a PCA model has no prior)", model);
-        if (nn_header_set(&in, "latent", NN_F32, 1, lshape, err, sizeof err) != 0) nn_die("%s", err);
-    } else r = nn_open_stream(input, &in);
-    if (in.dtype != NN_F32 || in.count != L)
-        nn_die("%s: header: records are %zu %s values, the model %s decodes %zu f32 values",
-               input, in.count, nn_dtype_name(in.dtype), model, L);
-
-    nn_header h = {0};
-    if (nn_header_set(&h, "image", NN_F32, m.ndim, m.shape, err, sizeof err) != 0) nn_die("%s", err);
+    char err[300];
+    memset(h, 0, sizeof *h);
+    if (nn_header_set(h, "image", NN_F32, d->m->ndim, d->m->shape, err, sizeof err) != 0)
+        nn_die("%s", err);
     nn_meta *meta = nn_meta_new();
-    nn_meta_provenance(meta, argc, argv, &in);
-    nn_meta_str(meta, "model_file", model);
+    nn_meta_provenance(meta, argc, argv, in);
+    nn_meta_str(meta, "model_file", d->model);
     nn_meta_str(meta, "range", "[0,1]");
-    if (sample) nn_meta_int(meta, "prior_samples", sample), nn_meta_int(meta, "seed", seed);
-    nn_meta_finish(meta, &h);
-    nn_writer *out = nn_create_stream(output, &h);
+    if (d->sample) nn_meta_int(meta, "prior_samples", d->sample), nn_meta_int(meta, "seed", d->seed);
+    nn_meta_finish(meta, h);
+}
 
-    nn_vae_work w;
-    if (m.type == NN_MODEL_VAE) nn_vae_work_init(&w, &m.vae, cap);
-    batch b = {.cap = cap};
-    b.z = nn_xmalloc((size_t)cap * L * sizeof(float));
-    b.id = nn_xcalloc((size_t)cap, sizeof(char *));
-    b.label = nn_xcalloc((size_t)cap, sizeof(char *));
-    b.group = nn_xcalloc((size_t)cap, sizeof(char *));
-    float *x = nn_xmalloc((size_t)cap * m.D * sizeof(float));
+/* Every record of r (or the prior's samples when r is NULL) through the decoder into out. */
+static void decode_stream(decoder *d, nn_reader *r, const char *input, nn_writer *out)
+{
+    nn_model m = *d->m;
+    batch b = *d->b;
+    int cap = b.cap;
+    float *x = d->x;
+    long long sample = d->sample;
+    size_t L = nn_model_latent(&m);
     nn_record rec;
     int more = 1;
     long long drawn = 0;
@@ -111,7 +83,7 @@ int main(int argc, char **argv)
         if (sample) {
             more = drawn < sample;
             if (more) {
-                for (size_t j = 0; j < L; j++) prior[j] = (float)nn_rng_normal(&rng);
+                for (size_t j = 0; j < L; j++) prior[j] = (float)nn_rng_normal(d->rng);
                 snprintf(sample_id, sizeof sample_id, "sample%06lld", ++drawn);
                 rec = (nn_record){.id = sample_id, .label = "prior", .group = "", .id_len = strlen(sample_id),
                                   .label_len = 5, .group_len = 0, .f32 = prior, .nbytes = L * sizeof(float)};
@@ -129,14 +101,114 @@ int main(int argc, char **argv)
             b.n++;
         }
         if (b.n == cap || (!more && b.n)) {
-            nn_model_decode(&m, &w, b.z, b.n, x);
+            nn_model_decode(&m, d->w, b.z, b.n, x);
             for (int i = 0; i < b.n; i++) nn_put_record(out, b.id[i], b.label[i], b.group[i], x + (size_t)i * m.D);
             b.n = 0;
         }
     }
+    *d->b = b;        /* the names' buffers may have grown */
     if (r && nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
-    nn_finish_stream(out);
     free(prior);
+}
+
+/* Tasks from the farm until it has no more: each is a stream, decoded as a whole. */
+static void work(decoder *d, const char *endpoint, int argc, char **argv)
+{
+    char **wargv = nn_xcalloc((size_t)argc + 1, sizeof *wargv);
+    int wargc = nn_worker_argv(argc, argv, wargv);
+    nn_worker *wk = nn_worker_connect(endpoint);
+    nn_reader *r;
+    size_t L = nn_model_latent(d->m);
+    while (nn_worker_next(wk, &r)) {
+        nn_header in = {0}, h;
+        if (nn_read_header(r, &in) <= 0) nn_die("%s", nn_reader_error(r));
+        if (in.dtype != NN_F32 || in.count != L)
+            nn_die("%s: header: records are %zu %s values, the model %s decodes %zu f32 values",
+                   nn_reader_name(r), in.count, nn_dtype_name(in.dtype), d->model, L);
+        output_header(d, &in, wargc, wargv, &h);
+        nn_writer *out = nn_worker_output(wk);
+        if (nn_write_header(out, &h) != 0) nn_die("%s", nn_writer_error(out));
+        decode_stream(d, r, nn_reader_name(r), out);
+        nn_worker_done(wk, out);
+        nn_reader_close(r);
+        nn_header_free(&in);
+        nn_header_free(&h);
+    }
+    nn_worker_close(wk);
+    free(wargv);
+}
+
+int main(int argc, char **argv)
+{
+    nn_init(argv[0]);
+    nn_opt_parser p;
+    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    const char *model = NULL, *output = "-", *worker = NULL;
+    int cap = 256, k;
+    long long sample = 0, seed = 0;
+    while ((k = nn_opt_next(&p)) >= 0) {
+        const char *a = p.arg[0];
+        switch (k) {
+        case O_MODEL: model = a; break;
+        case O_OUTPUT: output = a; break;
+        case O_SAMPLE: sample = nn_parse_int("--sample", a, 1, 1LL << 40); break;
+        case O_SEED: seed = nn_parse_int("--seed", a, 0, INT64_MAX); break;
+        case O_BATCH: cap = (int)nn_parse_int("--batch", a, 1, 1 << 16); break;
+        case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
+        case O_WORKER: worker = a; break;
+        case O_HELP:
+            nn_opt_help(&p, SUMMARY, stdout);
+            nn_close_stdout();
+            exit(NN_EXIT_OK);
+        case O_VERSION: nn_print_version();
+        }
+    }
+    if (!model) nn_usage_error(USAGE, "no model: give -m MODEL");
+    if (p.npos > 1) nn_usage_error(USAGE, "one INPUT at most");
+    if (sample && p.npos) nn_usage_error(USAGE, "--sample replaces INPUT: give one or the other");
+    if (worker && (p.npos || sample || strcmp(output, "-") != 0))
+        nn_usage_error(USAGE, "--worker: the farm sends the input and takes the output; give "
+                              "no INPUT, no --sample and no --output");
+    if (!worker && strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    const char *input = p.npos ? p.pos[0] : "-";
+    nn_model m;
+    char err[700];
+    if (nn_model_load(model, &m, err, sizeof err) != 0) nn_die("%s", err);
+    size_t L = nn_model_latent(&m);
+    nn_header in = {0};
+    nn_reader *r = NULL;
+    nn_rng rng;
+    nn_rng_seed(&rng, (uint64_t)seed);
+    uint32_t lshape[1] = {(uint32_t)L};
+    if (sample) {
+        if (m.type != NN_MODEL_VAE) nn_die("%s: --sample needs a VAE (a PCA model has no prior)", model);
+        if (nn_header_set(&in, "latent", NN_F32, 1, lshape, err, sizeof err) != 0) nn_die("%s", err);
+    } else if (!worker)
+        r = nn_open_stream(input, &in);
+    if (!worker && (in.dtype != NN_F32 || in.count != L))
+        nn_die("%s: header: records are %zu %s values, the model %s decodes %zu f32 values",
+               input, in.count, nn_dtype_name(in.dtype), model, L);
+
+    nn_vae_work w;
+    if (m.type == NN_MODEL_VAE) nn_vae_work_init(&w, &m.vae, cap);
+    batch b = {.cap = cap};
+    b.z = nn_xmalloc((size_t)cap * L * sizeof(float));
+    b.id = nn_xcalloc((size_t)cap, sizeof(char *));
+    b.label = nn_xcalloc((size_t)cap, sizeof(char *));
+    b.group = nn_xcalloc((size_t)cap, sizeof(char *));
+    float *x = nn_xmalloc((size_t)cap * m.D * sizeof(float));
+    decoder d = {model, &m, &w, &b, x, sample, seed, &rng};
+    if (worker)
+        work(&d, worker, argc, argv);
+    else {
+        nn_header h;
+        output_header(&d, &in, argc, argv, &h);
+        nn_writer *out = nn_create_stream(output, &h);
+        decode_stream(&d, r, input, out);
+        nn_finish_stream(out);
+        nn_header_free(&h);
+    }
 
     for (int i = 0; i < cap; i++) free(b.id[i]), free(b.label[i]), free(b.group[i]);
     free(b.id);
@@ -148,7 +220,6 @@ int main(int argc, char **argv)
     nn_model_free(&m);
     nn_reader_close(r);
     nn_header_free(&in);
-    nn_header_free(&h);
     nn_opt_free(&p);
     return NN_EXIT_OK;
 }

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] = "nn-encode [OPTION]... -m MODEL [INPUT]";
+static const char USAGE[] = "nn-encode [OPTION]... -m MODEL [INPUT]\n"
+                            "       nn-encode [OPTION]... -m MODEL --worker ENDPOINT";
 static const char SUMMARY[] =
     "Encode every record of the image stream INPUT (default -) to its latent vector.";
 
-enum { O_MODEL, O_OUTPUT, O_EMIT, O_SEED, O_BATCH, O_THREADS, O_PROGRESS, O_HELP, O_VERSION };
+enum { O_MODEL, O_OUTPUT, O_EMIT, O_SEED, O_BATCH, O_THREADS, O_WORKER, O_PROGRESS, O_HELP,
+       O_VERSION };
 static const nn_opt OPTS[] = {
     [O_MODEL] = {"model", 'm', 1, "MODEL", "the model file (nn-vae-train or nn-pca)"},
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the latent stream to FILE (default -)"},
@@ -21,6 +23,8 @@ static const nn_opt OPTS[] = {
     [O_SEED] = {"seed", 0, 1, "N", "seed of --emit sample (default 0)"},
     [O_BATCH] = {"batch", 'b', 1, "N", "records encoded together (default 256)"},
     [O_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
+    [O_WORKER] = {"worker", 0, 1, "ENDPOINT", "work for the nn-farm at ENDPOINT (tcp://HOST:PORT"
+                                             " or ipc://PATH) until it has no more tasks"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "show progress on stderr even if not a terminal"},
     [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
     [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
@@ -31,7 +35,7 @@ enum emit { EMIT_MU, EMIT_LOGVAR, EMIT_SAMPLE };
 static const char *const EMIT_NAMES[3] = {"mu", "logvar", "sample"};
 
 typedef struct {
-    const char *model, *output, *input;
+    const char *model, *output, *input, *worker;
     enum emit emit;
     uint64_t seed;
     int batch;
@@ -59,6 +63,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         case O_SEED: o->seed = (uint64_t)nn_parse_int("--seed", a, 0, INT64_MAX); break;
         case O_BATCH: o->batch = (int)nn_parse_int("--batch", a, 1, 1 << 16); break;
         case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
+        case O_WORKER: o->worker = a; break;
         case O_PROGRESS: nn_progress_forced = 1; break;
         case O_HELP:
             nn_opt_help(p, SUMMARY, stdout);
@@ -69,7 +74,11 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     }
     if (!o->model) nn_usage_error(USAGE, "no model: give -m MODEL");
     if (p->npos > 1) nn_usage_error(USAGE, "one INPUT at most");
+    if (o->worker && (p->npos || strcmp(o->output, "-") != 0))
+        nn_usage_error(USAGE, "--worker: the farm sends the input and takes the output; give "
+                              "no INPUT and no --output");
     o->input = p->npos ? p->pos[0] : "-";
+    if (o->worker) return;
     if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
         nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
 }
@@ -153,20 +162,87 @@ static void flush(encoder *e, batch *b)
     b->n = 0;
 }
 
-static void open_output(encoder *e, const nn_header *in, int argc, char **argv)
+static void output_header(encoder *e, const nn_header *in, int argc, char **argv, nn_header *h)
 {
-    nn_header h = {0};
+    memset(h, 0, sizeof *h);
     uint32_t shape[1] = {(uint32_t)nn_model_latent(&e->m)};
     char why[200];
-    if (nn_header_set(&h, "latent", NN_F32, 1, shape, why, sizeof why) != 0) nn_die("%s", why);
+    if (nn_header_set(h, "latent", NN_F32, 1, shape, why, sizeof why) != 0) nn_die("%s", why);
     nn_meta *meta = nn_meta_new();
     nn_meta_provenance(meta, argc, argv, in);
     nn_meta_str(meta, "model_file", e->o->model);
     nn_meta_str(meta, "model_type", e->m.type == NN_MODEL_VAE ? "vae" : "pca");
     nn_meta_str(meta, "emit", e->m.type == NN_MODEL_VAE ? EMIT_NAMES[e->o->emit] : "projection");
-    nn_meta_finish(meta, &h);
-    e->out = nn_create_stream(e->o->output, &h);
-    nn_header_free(&h);
+    nn_meta_finish(meta, h);
+}
+
+static void check_fit(const encoder *e, const char *name, const nn_header *in)
+{
+    nn_header want = {0};
+    char err[300];
+    if (nn_header_set(&want, in->kind, in->dtype, e->m.ndim, e->m.shape, err, sizeof err) != 0 ||
+        nn_header_compatible(&want, in, err, sizeof err) != 0) {
+        char shape[128];
+        nn_shape_str(&want, shape, sizeof shape);
+        nn_die("%s: header: records do not fit the model %s, which takes %s", name, e->o->model,
+               shape);
+    }
+    nn_header_free(&want);
+}
+
+/* Every record of r through the model into e->out; the count. */
+static uint64_t encode_records(encoder *e, batch *b, nn_reader *r, const nn_header *in,
+                               nn_progress *prog)
+{
+    nn_record rec;
+    uint64_t done = 0;
+    while (nn_next_record(r, &rec) > 0) {
+        float *x = b->x + (size_t)b->n * e->m.D;
+        if (in->dtype == NN_F32) {
+            memcpy(x, rec.f32, e->m.D * sizeof(float));
+            for (size_t j = 0; j < e->m.D; j++)
+                if (!isfinite(x[j]))
+                    nn_die("%s: record %llu (%s): value %zu is %s", nn_reader_name(r),
+                           (unsigned long long)done + 1, rec.id, j + 1,
+                           isnan(x[j]) ? "NaN" : "infinite");
+        } else
+            for (size_t j = 0; j < e->m.D; j++) x[j] = (float)rec.u8[j] / 255.0f;
+        set_str(&b->id[b->n], rec.id, rec.id_len);
+        set_str(&b->label[b->n], rec.label, rec.label_len);
+        set_str(&b->group[b->n], rec.group, rec.group_len);
+        if (++b->n == b->cap) flush(e, b);
+        if (prog) nn_progress_update(prog, ++done);
+        else done++;
+    }
+    flush(e, b);
+    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
+    return done;
+}
+
+/* Tasks from the farm until it has no more: each is a stream, encoded as a whole. */
+static void work(encoder *e, batch *b, int argc, char **argv)
+{
+    char **wargv = nn_xcalloc((size_t)argc + 1, sizeof *wargv);
+    int wargc = nn_worker_argv(argc, argv, wargv);
+    nn_worker *wk = nn_worker_connect(e->o->worker);
+    nn_reader *r;
+    while (nn_worker_next(wk, &r)) {
+        nn_header in = {0}, h;
+        if (nn_read_header(r, &in) <= 0) nn_die("%s", nn_reader_error(r));
+        check_fit(e, nn_reader_name(r), &in);
+        /* --emit sample: a seed per task, so the run does not depend on who did which task */
+        nn_rng_seed(&e->rng, e->o->seed + nn_worker_task(wk));
+        output_header(e, &in, wargc, wargv, &h);
+        e->out = nn_worker_output(wk);
+        if (nn_write_header(e->out, &h) != 0) nn_die("%s", nn_writer_error(e->out));
+        encode_records(e, b, r, &in, NULL);
+        nn_worker_done(wk, e->out);
+        nn_reader_close(r);
+        nn_header_free(&in);
+        nn_header_free(&h);
+    }
+    nn_worker_close(wk);
+    free(wargv);
 }
 
 int main(int argc, char **argv)
@@ -180,53 +256,33 @@ int main(int argc, char **argv)
     if (nn_model_load(o.model, &e.m, err, sizeof err) != 0) nn_die("%s", err);
     if (e.m.type == NN_MODEL_PCA && o.emit != EMIT_MU)
         nn_usage_error(USAGE, "--emit %s needs a VAE; %s is a PCA model", EMIT_NAMES[o.emit], o.model);
-    nn_header in = {0};
-    nn_reader *r = nn_open_stream(o.input, &in);
-    nn_header want = {0};
-    if (nn_header_set(&want, in.kind, in.dtype, e.m.ndim, e.m.shape, err, sizeof err) != 0 ||
-        nn_header_compatible(&want, &in, err, sizeof err) != 0) {
-        char shape[128];
-        nn_shape_str(&want, shape, sizeof shape);
-        nn_die("%s: header: records do not fit the model %s, which takes %s", o.input, o.model, shape);
-    }
-    nn_rng_seed(&e.rng, o.seed);
     if (e.m.type == NN_MODEL_VAE) nn_vae_work_init(&e.work, &e.m.vae, o.batch);
     e.z = nn_xmalloc((size_t)o.batch * nn_model_latent(&e.m) * sizeof(float));
     batch b;
     batch_init(&b, o.batch, e.m.D);
-    open_output(&e, &in, argc, argv);
-    nn_progress prog;
-    nn_progress_start(&prog, "records", 0);
-    nn_record rec;
-    uint64_t done = 0;
-    while (nn_next_record(r, &rec) > 0) {
-        float *x = b.x + (size_t)b.n * e.m.D;
-        if (in.dtype == NN_F32) {
-            memcpy(x, rec.f32, e.m.D * sizeof(float));
-            for (size_t j = 0; j < e.m.D; j++)
-                if (!isfinite(x[j]))
-                    nn_die("%s: record %llu (%s): value %zu is %s", o.input, (unsigned long long)done + 1,
-                           rec.id, j + 1, isnan(x[j]) ? "NaN" : "infinite");
-        } else
-            for (size_t j = 0; j < e.m.D; j++) x[j] = (float)rec.u8[j] / 255.0f;
-        set_str(&b.id[b.n], rec.id, rec.id_len);
-        set_str(&b.label[b.n], rec.label, rec.label_len);
-        set_str(&b.group[b.n], rec.group, rec.group_len);
-        if (++b.n == b.cap) flush(&e, &b);
-        nn_progress_update(&prog, ++done);
+    if (o.worker)
+        work(&e, &b, argc, argv);
+    else {
+        nn_header in = {0}, h;
+        nn_reader *r = nn_open_stream(o.input, &in);
+        check_fit(&e, o.input, &in);
+        nn_rng_seed(&e.rng, o.seed);
+        output_header(&e, &in, argc, argv, &h);
+        e.out = nn_create_stream(o.output, &h);
+        nn_progress prog;
+        nn_progress_start(&prog, "records", 0);
+        uint64_t done = encode_records(&e, &b, r, &in, &prog);
+        nn_finish_stream(e.out);
+        nn_progress_end(&prog, done);
+        nn_reader_close(r);
+        nn_header_free(&in);
+        nn_header_free(&h);
     }
-    flush(&e, &b);
-    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
-    nn_finish_stream(e.out);
-    nn_progress_end(&prog, done);
 
     batch_free(&b);
     free(e.z);
     if (e.m.type == NN_MODEL_VAE) nn_vae_work_free(&e.work);
     nn_model_free(&e.m);
-    nn_reader_close(r);
-    nn_header_free(&in);
-    nn_header_free(&want);
     nn_opt_free(&p);
     return NN_EXIT_OK;
 }
