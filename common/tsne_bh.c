@@ -312,11 +312,9 @@ static const vi lane_masks[16] = {
  * without AVX. */
 #define splat(x) ((vd){(x), (x), (x), (x)})
 #define and_mask(x, m) ((vd)((vi)(x) & (m)))
-ALWAYS_INLINE unsigned lt_bits(vd a, vd b) /* bit l: a[l] < b[l] */
-{
-    vi c = (vi)(a < b);
-    return (unsigned)(c[0] & 1) | (unsigned)(c[1] & 2) | (unsigned)(c[2] & 4) | (unsigned)(c[3] & 8);
-}
+/* bit l: a[l] < b[l]; c names a vi variable for the comparison */
+#define lt_bits(a, b, c) ((c) = (vi)((a) < (b)), \
+    (unsigned)((c)[0] & 1) | (unsigned)((c)[1] & 2) | (unsigned)((c)[2] & 4) | (unsigned)((c)[3] & 8))
 
 typedef struct {
     vd q[3][NB];        /* lane l of block b: query LANES b + l */
@@ -413,7 +411,8 @@ ALWAYS_INLINE void packet_walk_d(const nn_bhtree *t, packet *P, uint32_t all, co
                     vd e = P->q[d][b] - splat(com[d]);
                     d2 += e * e;
                 }
-                summ |= lt_bits(s2v, th2v * d2) << (LANES * b);
+                vi lt;
+                summ |= lt_bits(s2v, th2v * d2, lt) << (LANES * b);
             }
             summ &= M;
             uint32_t open = M & ~summ;
