@@ -244,6 +244,16 @@ void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn
     P->row[n] = nnz;
     P->fval = nn_xmalloc((nnz ? nnz : 1) * sizeof(float));
     for (size_t e = 0; e < nnz; e++) P->fval[e] = (float)P->val[e];
+    P->urow = nn_xmalloc((n + 1) * sizeof(size_t));
+    P->ucol = nn_xmalloc((nnz / 2 + 1) * sizeof(uint32_t));
+    P->uval = nn_xmalloc((nnz / 2 + 1) * sizeof(float));
+    size_t unnz = 0;
+    for (size_t i = 0; i < n; i++) {
+        P->urow[i] = unnz;
+        for (size_t e = P->row[i]; e < P->row[i + 1]; e++)
+            if (P->col[e] > i) P->ucol[unnz] = P->col[e], P->uval[unnz++] = P->fval[e];
+    }
+    P->urow[n] = unnz;
     free(oc);
     free(ov);
     free(trow);
@@ -258,6 +268,9 @@ void nn_sparse_free(nn_sparse *P)
     free(P->col);
     free(P->val);
     free(P->fval);
+    free(P->urow);
+    free(P->ucol);
+    free(P->uval);
     memset(P, 0, sizeof *P);
 }
 
@@ -325,9 +338,53 @@ typedef struct {
     int dims;
     size_t first, last;
     double *attr;
+    float *acc;                /* 2-D: this thread's sums, 2 per point */
 } attr_job;
 
-static void *attr_run(void *arg)
+/* Eight entries of a row at once (an AVX2 register, or two SSE ones), summed in eight lanes
+ * that are added up in a fixed order at the end: the same bits for any thread count. */
+typedef float v8f __attribute__((vector_size(32)));
+
+/* 2-D, each pair once: rows first .. last of the upper triangle add the pair's force to
+ * acc[i] and take it from acc[j]. The threads' acc are added up afterwards in thread order, so
+ * the result depends on the thread count but on nothing else. Half the bytes of P to stream,
+ * half the arithmetic. */
+NN_HOT static void *attr_sym_run(void *arg)
+{
+    attr_job *j = arg;
+    const size_t *row = j->P->urow;
+    const uint32_t *col = j->P->ucol;
+    const float *val = j->P->uval;
+    float *acc = j->acc;
+    for (size_t i = j->first; i < j->last; i++) {
+        const float *yi = j->y + 2 * i;
+        float x = yi[0], y = yi[1];
+        v8f fx = {0}, fy = {0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
+        size_t e = row[i], end = row[i + 1];
+        for (; e < end; e += 8) {
+            v8f xj, yj, v;
+            int n = end - e < 8 ? (int)(end - e) : 8;
+            for (int t = 0; t < 8; t++) {
+                /* past the row's end: the point itself with weight 0, a zero term */
+                const float *p = t < n ? j->y + 2 * (size_t)col[e + (size_t)t] : yi;
+                xj[t] = p[0], yj[t] = p[1], v[t] = t < n ? val[e + (size_t)t] : 0;
+            }
+            v8f dx = x - xj, dy = y - yj, pw = v / (one + dx * dx + dy * dy);
+            v8f gx = pw * dx, gy = pw * dy;
+            fx += gx;
+            fy += gy;
+            for (int t = 0; t < n; t++) {
+                float *a = acc + 2 * (size_t)col[e + (size_t)t];
+                a[0] -= gx[t], a[1] -= gy[t];
+            }
+        }
+        acc[2 * i] += ((fx[0] + fx[4]) + (fx[1] + fx[5])) + ((fx[2] + fx[6]) + (fx[3] + fx[7]));
+        acc[2 * i + 1] += ((fy[0] + fy[4]) + (fy[1] + fy[5])) + ((fy[2] + fy[6]) + (fy[3] + fy[7]));
+    }
+    return NULL;
+}
+
+NN_HOT static void *attr_run(void *arg)
 {
     attr_job *j = arg;
     int dims = j->dims;
@@ -337,14 +394,24 @@ static void *attr_run(void *arg)
     for (size_t i = j->first; i < j->last; i++) {
         const float *yi = j->y + i * (size_t)dims;
         if (dims == 2) {
-            float fx = 0, fy = 0, x = yi[0], y = yi[1];
-            for (size_t e = row[i]; e < row[i + 1]; e++) {
-                const float *yj = j->y + 2 * (size_t)col[e];
-                float dx = x - yj[0], dy = y - yj[1], pw = val[e] / (1 + dx * dx + dy * dy);
+            float x = yi[0], y = yi[1];
+            v8f fx = {0}, fy = {0}, one = {1, 1, 1, 1, 1, 1, 1, 1};
+            size_t e = row[i], end = row[i + 1];
+            for (; e < end; e += 8) {
+                v8f xj, yj, v;
+                for (int t = 0; t < 8; t++) {
+                    /* past the row's end: the point itself with weight 0, a zero term */
+                    int in = e + (size_t)t < end;
+                    const float *p = in ? j->y + 2 * (size_t)col[e + (size_t)t] : yi;
+                    xj[t] = p[0], yj[t] = p[1], v[t] = in ? val[e + (size_t)t] : 0;
+                }
+                v8f dx = x - xj, dy = y - yj, pw = v / (one + dx * dx + dy * dy);
                 fx += pw * dx;
                 fy += pw * dy;
             }
-            j->attr[2 * i] = fx, j->attr[2 * i + 1] = fy;
+            float sx = ((fx[0] + fx[4]) + (fx[1] + fx[5])) + ((fx[2] + fx[6]) + (fx[3] + fx[7]));
+            float sy = ((fy[0] + fy[4]) + (fy[1] + fy[5])) + ((fy[2] + fy[6]) + (fy[3] + fy[7]));
+            j->attr[2 * i] = sx, j->attr[2 * i + 1] = sy;
             continue;
         }
         float f[3] = {0, 0, 0};
@@ -371,17 +438,39 @@ void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *a
     for (size_t i = 0; i < len; i++) yf[i] = (float)y[i];
     attr_job jobs[64];
     pthread_t th[64];
-    size_t per = (P->n + (size_t)nthreads - 1) / (size_t)nthreads;
     int started[64] = {0};
+    int sym = dims == 2 && P->urow;
+    void *(*fn)(void *) = sym ? attr_sym_run : attr_run;
+    float *acc = sym ? nn_xcalloc((size_t)nthreads * (len ? len : 1), sizeof(float)) : NULL;
+    /* The upper triangle's rows shorten towards the end: cut at equal numbers of entries. */
+    size_t first = 0, total = sym ? P->urow[P->n] : 0;
     for (int t = 0; t < nthreads; t++) {
-        size_t first = (size_t)t * per < P->n ? (size_t)t * per : P->n;
-        jobs[t] = (attr_job){P, yf, dims, first, first + per < P->n ? first + per : P->n, attr};
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, attr_run, &jobs[t]) == 0;
-        if (t > 0 && !started[t]) attr_run(&jobs[t]);      /* no thread: its share here */
+        size_t last;
+        if (sym) {
+            size_t goal = total * (size_t)(t + 1) / (size_t)nthreads;
+            last = first;
+            while (last < P->n && P->urow[last] < goal) last++;
+            if (t == nthreads - 1) last = P->n;
+        } else {
+            size_t per = (P->n + (size_t)nthreads - 1) / (size_t)nthreads;
+            first = (size_t)t * per < P->n ? (size_t)t * per : P->n;
+            last = first + per < P->n ? first + per : P->n;
+        }
+        jobs[t] = (attr_job){P, yf, dims, first, last, attr, sym ? acc + (size_t)t * len : NULL};
+        first = last;
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, fn, &jobs[t]) == 0;
+        if (t > 0 && !started[t]) fn(&jobs[t]);      /* no thread: its share here */
     }
-    attr_run(&jobs[0]);
+    fn(&jobs[0]);
     for (int t = 1; t < nthreads; t++)
         if (started[t]) pthread_join(th[t], NULL);
+    if (sym)
+        for (size_t i = 0; i < len; i++) {
+            float s = acc[i];
+            for (int t = 1; t < nthreads; t++) s += acc[(size_t)t * len + i];
+            attr[i] = s;
+        }
+    free(acc);
     free(yf);
 }
 

@@ -17,6 +17,7 @@
  * duplicate points end up together in one leaf. The build recurses at most MAX_DEPTH + 1 deep,
  * and is a deterministic function of the input. */
 #include "tsne.h"
+#include "nn.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -247,14 +248,15 @@ void nn_bhtree_free(nn_bhtree *t)
  * point of the box, or opened for every point of it (a relative margin far above rounding keeps
  * these box tests exact); otherwise each query applies the criterion itself. The walk lists the
  * terms (a cell's centre of mass and count, or a leaf's point with count 1) with the mask of the
- * queries they apply to; the list is then summed, two queries to a vector, masked, in the order
+ * queries they apply to; the list is then summed, four queries to a vector, masked, in the order
  * of the walk. That is the order and arithmetic of a walk of each query on its own, so a query's
  * result is bitwise that of its own walk: it depends neither on its packet nor on the threads. */
 
 #ifndef GROUP
-#define GROUP 32 /* queries per packet: even, at most 32 */
+#define GROUP 32 /* queries per packet: a multiple of LANES, at most 32 */
 #endif
-#define NB (GROUP / 2)
+#define LANES 4 /* queries to a vector */
+#define NB (GROUP / LANES)
 #define MARGIN 1e-9
 #define CHUNK 1024 /* terms listed before they are summed */
 
@@ -295,21 +297,27 @@ ALWAYS_INLINE void walk_d(const nn_bhtree *t, uint32_t i, uint32_t end, const do
 }
 
 
-typedef double vd __attribute__((vector_size(16)));
-typedef int64_t vi __attribute__((vector_size(16)));
+/* Four queries to a vector: one AVX2 register, or two SSE2 ones without AVX2. */
+typedef double vd __attribute__((vector_size(8 * LANES)));
+typedef int64_t vi __attribute__((vector_size(8 * LANES)));
 
-static const vi lane_masks[4] = {{0, 0}, {-1, 0}, {0, -1}, {-1, -1}};
+#define M4(b) -(int64_t)((b) & 1), -(int64_t)((b) >> 1 & 1), -(int64_t)((b) >> 2 & 1), -(int64_t)((b) >> 3 & 1)
+static const vi lane_masks[16] = {
+    {M4(0)}, {M4(1)}, {M4(2)}, {M4(3)}, {M4(4)}, {M4(5)}, {M4(6)}, {M4(7)},
+    {M4(8)}, {M4(9)}, {M4(10)}, {M4(11)}, {M4(12)}, {M4(13)}, {M4(14)}, {M4(15)},
+};
+#define LANE_BITS ((1u << LANES) - 1)
 
-ALWAYS_INLINE vd splat(double x) { return (vd){x, x}; }
-ALWAYS_INLINE vd and_mask(vd x, vi m) { return (vd)((vi)x & m); }
-ALWAYS_INLINE unsigned lt_bits(vd a, vd b) /* bit l: a[l] < b[l] */
-{
-    vi c = (vi)(a < b);
-    return (unsigned)(c[0] & 1) | (unsigned)(c[1] & 2);
-}
+/* Macros, not functions: a function returning a 32-byte vector has a different ABI with and
+ * without AVX. */
+#define splat(x) ((vd){(x), (x), (x), (x)})
+#define and_mask(x, m) ((vd)((vi)(x) & (m)))
+/* bit l: a[l] < b[l]; c names a vi variable for the comparison */
+#define lt_bits(a, b, c) ((c) = (vi)((a) < (b)), \
+    (unsigned)((c)[0] & 1) | (unsigned)((c)[1] & 2) | (unsigned)((c)[2] & 4) | (unsigned)((c)[3] & 8))
 
 typedef struct {
-    vd q[3][NB];        /* lane l of block b: query 2 b + l */
+    vd q[3][NB];        /* lane l of block b: query LANES b + l */
     vd s[NB], r[3][NB]; /* its sumw and rep */
     double *x[3], *c;   /* the listed terms: position, count */
     uint32_t *lanes;    /* and the queries they apply to */
@@ -325,7 +333,7 @@ ALWAYS_INLINE void flush_d(packet *P, int D)
         vd q0 = P->q[0][b], q1 = P->q[1][b], q2 = P->q[D - 1][b];
         vd s = P->s[b], r0 = P->r[0][b], r1 = P->r[1][b], r2 = P->r[D - 1][b];
         for (size_t j = 0; j < P->n; j++) {
-            unsigned mb = lanes[j] >> (2 * b) & 3;
+            unsigned mb = lanes[j] >> (LANES * b) & LANE_BITS;
             if (!mb) continue;
             vi m = lane_masks[mb];
             vd e0 = q0 - splat(x0[j]), e1 = q1 - splat(x1[j]), e2 = q2 - splat(x2[j]);
@@ -397,13 +405,14 @@ ALWAYS_INLINE void packet_walk_d(const nn_bhtree *t, packet *P, uint32_t all, co
             uint32_t summ = 0;
             vd s2v = splat(s2), th2v = splat(th2);
             for (int b = 0; b < NB; b++) {
-                if (!(M >> (2 * b) & 3)) continue;
+                if (!(M >> (LANES * b) & LANE_BITS)) continue;
                 vd d2 = splat(0);
                 for (int d = 0; d < D; d++) {
                     vd e = P->q[d][b] - splat(com[d]);
                     d2 += e * e;
                 }
-                summ |= lt_bits(s2v, th2v * d2) << (2 * b);
+                vi lt;
+                summ |= lt_bits(s2v, th2v * d2, lt) << (LANES * b);
             }
             summ &= M;
             uint32_t open = M & ~summ;
@@ -448,7 +457,7 @@ ALWAYS_INLINE void run_packets_d(slice *s, packet *P, int D)
                 finite &= isfinite(q[d]);
                 bmin[d] = k == 0 || q[d] < bmin[d] ? q[d] : bmin[d];
                 bmax[d] = k == 0 || q[d] > bmax[d] ? q[d] : bmax[d];
-                P->q[d][k / 2][k % 2] = q[d];
+                P->q[d][k / LANES][k % LANES] = q[d];
             }
         }
         if (finite && P->c) {
@@ -459,8 +468,8 @@ ALWAYS_INLINE void run_packets_d(slice *s, packet *P, int D)
             uint32_t all = n == 32 ? 0xffffffffu : (1u << n) - 1;
             packet_walk_d(t, P, all, bmin, bmax, s->th2, D);
             for (size_t k = 0; k < n; k++) {
-                for (int d = 0; d < D; d++) s->rep[idx[k] * (size_t)D + d] = P->r[d][k / 2][k % 2];
-                s->sumw[idx[k]] = P->s[k / 2][k % 2];
+                for (int d = 0; d < D; d++) s->rep[idx[k] * (size_t)D + d] = P->r[d][k / LANES][k % LANES];
+                s->sumw[idx[k]] = P->s[k / LANES][k % LANES];
             }
         } else {
             /* A query not finite (or no memory for the list): each walks on its own. */
@@ -474,7 +483,7 @@ ALWAYS_INLINE void run_packets_d(slice *s, packet *P, int D)
     }
 }
 
-static void *run_slice(void *arg)
+NN_HOT static void *run_slice(void *arg)
 {
     slice *s = arg;
     packet P;

@@ -154,6 +154,10 @@ static void report(nn_progress *prog, int it, double kl)
 static double embed(const options *o, const nn_matrix *x, int method, double *y)
 {
     size_t n = x->n, len = n * (size_t)o->dims;
+    /* NN_TSNE_TIMES=1: the seconds of each phase on stderr (for profiling). */
+    const char *times_env = getenv("NN_TSNE_TIMES");
+    int times = times_env && *times_env && strcmp(times_env, "0") != 0;
+    double t0 = nn_now(), t_attr = 0, t_rep = 0, t_upd = 0, t_kl = 0, t_p, t_init;
     int k = neighbours(o, n, o->input);
     uint32_t *idx = nn_xmalloc(n * (size_t)k * sizeof(uint32_t));
     double *pcond = nn_xmalloc(n * (size_t)k * sizeof(double));
@@ -162,12 +166,14 @@ static double embed(const options *o, const nn_matrix *x, int method, double *y)
     nn_tsne_joint(idx, pcond, n, k, &P);
     free(idx);
     free(pcond);
+    t_p = nn_now();
     if (strcmp(o->init, "pca") == 0) nn_tsne_init_pca(x->x, n, x->d, o->dims, y);
     else {
         nn_rng rng;
         nn_rng_seed(&rng, o->seed);
         for (size_t i = 0; i < len; i++) y[i] = 1e-4 * nn_rng_normal(&rng);
     }
+    t_init = nn_now();
     double lr = o->lr > 0 ? o->lr : fmax((double)n / o->exag / 4, 50);
     double *update = nn_xcalloc(len, sizeof(double)), *gains = nn_xmalloc(len * sizeof(double));
     double *attr = nn_xmalloc(len * sizeof(double)), *rep = nn_xmalloc(len * sizeof(double));
@@ -179,20 +185,30 @@ static double embed(const options *o, const nn_matrix *x, int method, double *y)
     for (int it = 0; it < o->iterations; it++) {
         int early = it < o->exag_iters;
         double exag = early ? o->exag : 1, momentum = early ? 0.5 : 0.8;
+        double ta = nn_now();
         nn_tsne_attraction(&P, y, o->dims, attr, o->threads);
+        double tb = nn_now();
         z = nn_tsne_repulsion((nn_tsne_method)method, y, n, o->dims, o->theta, rep, sumw, o->threads);
+        double tc = nn_now();
         for (size_t i = 0; i < len; i++) grad[i] = 4 * (exag * attr[i] - rep[i] / z);
         nn_tsne_update(y, update, gains, grad, len, momentum, lr);
-        if ((it + 1) % 50 == 0 || it + 1 == o->iterations) {
+        double td = nn_now();
+        /* KL costs a log per entry of P: only when it is shown, and at the end. */
+        if ((prog.active && (it + 1) % 50 == 0) || it + 1 == o->iterations) {
             kl = nn_tsne_kl(&P, y, o->dims, z);
             report(&prog, it + 1, kl);
         }
+        t_attr += tb - ta, t_rep += tc - tb, t_upd += td - tc, t_kl += nn_now() - td;
     }
     if (o->iterations == 0) {
         z = nn_tsne_repulsion((nn_tsne_method)method, y, n, o->dims, o->theta, rep, sumw, o->threads);
         kl = nn_tsne_kl(&P, y, o->dims, z);
     }
     nn_progress_end(&prog, (uint64_t)o->iterations);
+    if (times)
+        nn_warn("times: knn+P %.2f s, init %.2f s, attraction %.2f s, repulsion %.2f s, update "
+                "%.2f s, KL %.2f s, total %.2f s", t_p - t0, t_init - t_p, t_attr, t_rep, t_upd,
+                t_kl, nn_now() - t0);
     nn_sparse_free(&P);
     free(update);
     free(gains);
