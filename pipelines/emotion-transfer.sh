@@ -23,7 +23,8 @@ Options:
   --model vae|pca      the latent model (default vae)
   --latent N           latent size (default 16)
   --epochs N           VAE epochs (default 300)
-  --strength S         the edit's strength (default 0.25)
+  --strength S         the latent edits' strength (default 0.25; the pixel edit picks its own
+                       per emotion, leaving each training person out in turn)
   --align W,A          nn-align: shifts within a person, across persons (default 4,8; 0,0: off)
   --no-shrink          offsets are plain paired means (default: shrunk, nn-edit vectors --shrink)
   --threads N          training threads (default 1: byte-identical reruns)
@@ -62,6 +63,54 @@ DIR=$1
 case $MODEL in vae|pca) ;; *) echo "emotion-transfer.sh: --model: '$MODEL' is not vae or pca" >&2; exit 2 ;; esac
 export OPENBLAS_NUM_THREADS=1
 . "$ROOT/pipelines/lib.sh"
+
+CV_STRENGTHS=(0 0.25 0.5 0.75 1)
+
+# choose_strengths OUT TRAIN: for each emotion, the strength of CV_STRENGTHS whose pixel edit
+# has the best mean registered SSIM over the training persons, each edited with the offsets of
+# the others (leave one person out); ties go to the smaller strength. Emotions the offsets do
+# not predict get 0: the face is left as it is.
+choose_strengths() {
+    local out=$1 train=$2 dir=$OUT/cv t u s
+    mkdir -p "$dir"
+    local groups
+    groups=$(nn-cat --json "$train" | sed 's/.*"group":"\([^"]*\)".*/\1/' | LC_ALL=C sort -u)
+    : > "$dir/scores"
+    for t in $groups; do
+        local filters=()
+        for u in $groups; do [ "$u" = "$t" ] || filters+=(--filter "group=$u"); done
+        nn-cat "${filters[@]}" -o "$dir/rest.nns" "$train"
+        nn-cat --filter "group=$t" -o "$dir/one.nns" "$train"
+        nn-edit vectors $SHRINK --base "$BASE" -o "$dir/vectors.nns" "$dir/rest.nns" 2>/dev/null
+        for s in "${CV_STRENGTHS[@]}"; do
+            nn-edit apply -v "$dir/vectors.nns" --clip --target "$EMOTIONS" -s "$s" \
+                -o "$dir/edit.nns" "$dir/one.nns" || continue
+            nn-score --real "$dir/one.nns" --base "$BASE" "cv=$dir/edit.nns" 2>/dev/null |
+                awk -v s="$s" '$1 == "cv" && $2 != "all" { print $2, s, $NF }' >> "$dir/scores" || true
+        done
+    done
+    # the mean per emotion and strength, then the best strength per emotion
+    awk '{ sum[$1 " " $2] += $3; n[$1 " " $2]++ }
+         END { for (k in sum) { split(k, a, " "); m = sum[k] / n[k]
+                 if (!(a[1] in best) || m > best[a[1]] + 1e-12 || (m > best[a[1]] - 1e-12 && a[2] + 0 < bs[a[1]] + 0)) { best[a[1]] = m; bs[a[1]] = a[2] } }
+               for (e in best) printf "%s\t%s\t%.4f\n", e, bs[e], best[e] }' "$dir/scores" |
+        LC_ALL=C sort > "$out.tmp"
+    [ -s "$out.tmp" ] || { echo "emotion-transfer.sh: no training person could be scored for the strengths" >&2; return 1; }
+    mv "$out.tmp" "$out"
+    rm -rf "$dir"
+}
+
+# pixel_edits OUT STRENGTHS VECTORS TEST: each emotion's edit at its own strength, in one stream.
+pixel_edits() {
+    local out=$1 strengths=$2 vectors=$3 test=$4 e s parts=()
+    while IFS=$'\t' read -r e s _; do
+        nn-edit apply -v "$vectors" --clip --target "$e" -s "$s" -o "$out.$e" "$test"
+        parts+=("$out.$e")
+    done < "$strengths"
+    nn-cat -o "$out" "${parts[@]}"
+    rm -f "${parts[@]}"
+}
+
 record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS --align $ALIGN ${SHRINK:---no-shrink} $DIR"
 
 stage ingest "$OUT/faces.nns" nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
@@ -88,11 +137,13 @@ for mode in plain residual; do
     stage "$mode" "$OUT/$mode.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode "$mode" \
         --target "$EMOTIONS" -s "$STRENGTH" -o "$OUT/$mode.nns" "$TEST"
 done
-# The same arithmetic on the pixels: the images themselves as the vectors.
+# The same arithmetic on the pixels: the images themselves as the vectors, each emotion at the
+# strength that did best on the training persons, each predicted from the others.
 stage pixel-vectors "$OUT/pixel-vectors.nns" nn-edit vectors $SHRINK --base "$BASE" \
     -o "$OUT/pixel-vectors.nns" "$TRAIN"
-stage pixel "$OUT/pixel.nns" nn-edit apply -v "$OUT/pixel-vectors.nns" --clip --target "$EMOTIONS" \
-    -s "$STRENGTH" -o "$OUT/pixel.nns" "$TEST"
+stage strengths "$OUT/strengths.tsv" choose_strengths "$OUT/strengths.tsv" "$TRAIN"
+stage pixel "$OUT/pixel.nns" pixel_edits "$OUT/pixel.nns" "$OUT/strengths.tsv" \
+    "$OUT/pixel-vectors.nns" "$TEST"
 PREDS=("plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "pixel=$OUT/pixel.nns")
 stage score "$OUT/score.txt $OUT/panel.nns" to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
     --base "$BASE" --panel "$OUT/panel.nns" "${PREDS[@]}"
