@@ -3,6 +3,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,3 +73,37 @@ void nn_matrix_free(nn_matrix *m)
     free(m->x);
     memset(m, 0, sizeof *m);
 }
+
+/* The key: the group's length first, so that no group and label pair reads as another. */
+static char *row_key(const char *group, const char *label)
+{
+    size_t n = strlen(group) + strlen(label) + 24;
+    char *k = nn_xmalloc(n);
+    snprintf(k, n, "%zu:%s%s", strlen(group), group, label);
+    return k;
+}
+
+long nn_row_index_add(nn_row_index *ix, const char *group, const char *label, size_t row)
+{
+    char *k = row_key(group, label);
+    uint64_t had = nn_strcount_get(&ix->map, k);
+    if (!had) nn_strcount_set(&ix->map, k, (uint64_t)row + 1);
+    free(k);
+    return had ? (long)had - 1 : -1;
+}
+
+void nn_row_index_build(nn_row_index *ix, const nn_matrix *m)
+{
+    memset(ix, 0, sizeof *ix);
+    for (size_t i = 0; i < m->n; i++) nn_row_index_add(ix, m->group[i], m->label[i], i);
+}
+
+long nn_row_index_find(const nn_row_index *ix, const char *group, const char *label)
+{
+    char *k = row_key(group, label);
+    uint64_t v = nn_strcount_get(&ix->map, k);
+    free(k);
+    return (long)v - 1;
+}
+
+void nn_row_index_free(nn_row_index *ix) { nn_strcount_free(&ix->map); }

@@ -464,4 +464,15 @@ void nn_strcount_set(nn_strcount *c, const char *key, uint64_t value);
 uint64_t nn_strcount_get(const nn_strcount *c, const char *key);
 void nn_strcount_free(nn_strcount *c);
 
+/* Rows of a named matrix found by (group, label): a person's photo with an emotion. */
+typedef struct {
+    nn_strcount map;      /* key: the group's length, the group, the label; value: row + 1 */
+} nn_row_index;
+/* Adds row under (group, label) unless a row is there: returns that earlier row, else -1. */
+long nn_row_index_add(nn_row_index *ix, const char *group, const char *label, size_t row);
+/* Every row of m, the first of equal (group, label) kept. */
+void nn_row_index_build(nn_row_index *ix, const nn_matrix *m);
+long nn_row_index_find(const nn_row_index *ix, const char *group, const char *label);   /* -1: none */
+void nn_row_index_free(nn_row_index *ix);
+
 #endif

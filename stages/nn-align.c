@@ -60,13 +60,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     o->input = p->npos ? p->pos[0] : "-";
 }
 
-static long base_of(const nn_matrix *m, const char *group, const char *base)
-{
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->group[i], group) == 0 && strcmp(m->label[i], base) == 0) return (long)i;
-    return -1;
-}
-
 /* The mean of the rows in base_rows (nb of them) into ref. */
 static void mean_face(const nn_matrix *m, const long *base_rows, size_t nb, float *ref)
 {
@@ -116,8 +109,10 @@ int main(int argc, char **argv)
     long *base_row = nn_xmalloc((m.n + 1) * sizeof(long));
     long *bases = nn_xmalloc((m.n + 1) * sizeof(long));
     size_t nb = 0, lone = 0;
+    nn_row_index ix;
+    nn_row_index_build(&ix, &m);
     for (size_t i = 0; i < m.n; i++) {
-        base_row[i] = base_of(&m, m.group[i], o.base);
+        base_row[i] = nn_row_index_find(&ix, m.group[i], o.base);
         if (base_row[i] < 0) lone++;
         if (base_row[i] == (long)i) bases[nb++] = (long)i;
     }
@@ -173,6 +168,7 @@ int main(int argc, char **argv)
     nn_finish_stream(w);
     if (o.save_reference) save_reference(&o, &in, ref);
 
+    nn_row_index_free(&ix);
     free(shifted), free(tmp), free(ref), free(gy), free(gx), free(base_row), free(bases);
     nn_matrix_free(&m);
     nn_header_free(&in);

@@ -83,45 +83,69 @@ static int label_table(const nn_matrix *m, char ***names, int **row_label)
     return n;
 }
 
-/* The offset of label t from the base b: the mean of z_t - z_b over the groups that have both
- * (a paired difference cancels each person's identity), or the difference of the label means
- * when no group has both. With shrink, each value is scaled by max(0, 1 - var / (n mean^2)),
- * the James-Stein factor of a mean of n noisy differences: a change the persons do not agree
- * on is not added. */
-static void label_offset(const nn_matrix *m, const int *lab, int b, int t, const double *means,
-                         int shrink, float *off, uint64_t *pairs)
+/* The offset of label t from the base b: the mean of z_t - z_b over the pairs of records of
+ * the same group (a paired difference cancels each person's identity), or the difference of
+ * the label means when no group has both. With shrink, each value is scaled by
+ * max(0, 1 - var / (n mean^2)), the James-Stein factor of a mean of n noisy differences: a
+ * change the persons do not agree on is not added. The pairs are summed per group, from each
+ * group's sums and sums of squares, so the cost is one pass over the records. */
+static void label_offset(const nn_matrix *m, const int *lab, const int *grp, int ng, int b, int t,
+                         const double *means, int shrink, float *off, uint64_t *pairs)
 {
     size_t d = m->d;
-    double *acc = nn_xcalloc(d, sizeof(double)), *acc2 = nn_xcalloc(d, sizeof(double));
-    *pairs = 0;
+    double *st = nn_xcalloc((size_t)ng * d, sizeof(double)), *qt = nn_xcalloc((size_t)ng * d, sizeof(double));
+    double *sb = nn_xcalloc((size_t)ng * d, sizeof(double)), *qb = nn_xcalloc((size_t)ng * d, sizeof(double));
+    double *nt = nn_xcalloc((size_t)ng, sizeof(double)), *nb = nn_xcalloc((size_t)ng, sizeof(double));
     for (size_t i = 0; i < m->n; i++) {
-        if (lab[i] != t) continue;
-        for (size_t j = 0; j < m->n; j++) {
-            if (lab[j] != b || strcmp(m->group[i], m->group[j]) != 0) continue;
-            for (size_t c = 0; c < d; c++) {
-                double diff = (double)m->x[i * d + c] - m->x[j * d + c];
-                acc[c] += diff;
-                acc2[c] += diff * diff;
-            }
-            ++*pairs;
+        if (lab[i] != t && lab[i] != b) continue;
+        int to_t = lab[i] == t;
+        double *sum = (to_t ? st : sb) + (size_t)grp[i] * d, *sq = (to_t ? qt : qb) + (size_t)grp[i] * d;
+        (to_t ? nt : nb)[grp[i]]++;
+        for (size_t c = 0; c < d; c++) {
+            double v = m->x[i * d + c];
+            sum[c] += v;
+            sq[c] += v * v;
         }
     }
-    double n = (double)*pairs;
+    double n = 0;
+    for (int g = 0; g < ng; g++) n += nt[g] * nb[g];
+    *pairs = (uint64_t)n;
     for (size_t c = 0; c < d; c++) {
         if (!*pairs) {
             off[c] = (float)(means[(size_t)t * d + c] - means[(size_t)b * d + c]);
             continue;
         }
-        double mean = acc[c] / n, factor = 1;
+        /* over the pairs of group g: sum (a - z) = nb sa - nt sz, sum (a - z)^2 = nb qa - 2 sa sz + nt qz */
+        double s1 = 0, s2 = 0;
+        for (int g = 0; g < ng; g++) {
+            size_t k = (size_t)g * d + c;
+            s1 += nb[g] * st[k] - nt[g] * sb[k];
+            s2 += nb[g] * qt[k] - 2 * st[k] * sb[k] + nt[g] * qb[k];
+        }
+        double mean = s1 / n, factor = 1;
         if (shrink && *pairs > 1) {
-            double var = (acc2[c] - n * mean * mean) / (n - 1);
+            double var = (s2 - n * mean * mean) / (n - 1);
             factor = mean == 0 ? 0 : 1 - var / (n * mean * mean);
             factor = factor < 0 ? 0 : factor;
         }
         off[c] = (float)(mean * factor);
     }
-    free(acc);
-    free(acc2);
+    free(st), free(qt), free(sb), free(qb), free(nt), free(nb);
+}
+
+/* Each record's group as a number 0 .. ng-1. */
+static int group_ids(const nn_matrix *m, int **grp)
+{
+    nn_strcount ids = {0};
+    int ng = 0;
+    *grp = nn_xmalloc((m->n + 1) * sizeof(int));
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t k = nn_strcount_get(&ids, m->group[i]);
+        if (!k) nn_strcount_set(&ids, m->group[i], k = (uint64_t)++ng);
+        (*grp)[i] = (int)k - 1;
+    }
+    nn_strcount_free(&ids);
+    return ng;
 }
 
 static int run_vectors(int argc, char **argv)
@@ -156,6 +180,8 @@ static int run_vectors(int argc, char **argv)
     int b = index_of(names, nl, base);
     if (b < 0) nn_die("%s: no record has the base label '%s' (see --base)", input, base);
 
+    int *grp;
+    int ng = group_ids(&m, &grp);
     double *means = nn_xcalloc((size_t)nl * m.d, sizeof(double));
     uint64_t *count = nn_xcalloc((size_t)nl, sizeof(uint64_t));
     for (size_t i = 0; i < m.n; i++) {
@@ -184,7 +210,7 @@ static int run_vectors(int argc, char **argv)
     for (int l = 0; l < nl; l++) {
         if (l == b) continue;
         uint64_t pairs;
-        label_offset(&m, lab, b, l, means, shrink, v, &pairs);
+        label_offset(&m, lab, grp, ng, b, l, means, shrink, v, &pairs);
         snprintf(id, sizeof id, "offset:%s>%s", base, names[l]);
         nn_put_record(out, id, names[l], "offset", v);
         nn_warn("%s: %llu records, offset from %s over %llu pairs%s", names[l],
@@ -197,6 +223,7 @@ static int run_vectors(int argc, char **argv)
     free(count);
     free(names);
     free(lab);
+    free(grp);
     nn_matrix_free(&m);
     nn_header_free(&in);
     nn_header_free(&h);

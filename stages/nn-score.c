@@ -59,6 +59,8 @@ typedef struct {
     size_t n, cap;
     size_t *real, *base;  /* rows of the real matrix */
     int *dy, *dx;         /* the registration of real onto base */
+    nn_row_index real_ix; /* the real photos by (group, label) */
+    long *pair_of;        /* per real photo: its pair, or -1 */
 } pairs;
 
 static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
@@ -161,17 +163,23 @@ static double psnr(double mse) { return mse <= 1e-10 ? 100.0 : -10.0 * log10(mse
 
 /* ---- matching ---- */
 
-static long find_row(const nn_matrix *m, const char *group, const char *label)
+static void pairs_init(pairs *P, const nn_matrix *real)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->group[i], group) == 0 && strcmp(m->label[i], label) == 0) return (long)i;
-    return -1;
+    *P = (pairs){0};
+    nn_row_index_build(&P->real_ix, real);
+    P->pair_of = nn_xmalloc((real->n + 1) * sizeof(long));
+    for (size_t i = 0; i < real->n; i++) P->pair_of[i] = -1;
+}
+
+static void pairs_free(pairs *P)
+{
+    free(P->real), free(P->base), free(P->dy), free(P->dx), free(P->pair_of);
+    nn_row_index_free(&P->real_ix);
 }
 
 static size_t add_pair(pairs *P, const options *o, const geometry *g, const nn_matrix *real, size_t r, size_t b)
 {
-    for (size_t i = 0; i < P->n; i++)
-        if (P->real[i] == r) return i;
+    if (P->pair_of[r] >= 0) return (size_t)P->pair_of[r];
     if (P->n == P->cap) {
         P->cap = P->cap ? 2 * P->cap : 64;
         P->real = nn_xrealloc(P->real, P->cap * sizeof(size_t));
@@ -183,6 +191,7 @@ static size_t add_pair(pairs *P, const options *o, const geometry *g, const nn_m
     P->base[P->n] = b;
     nn_image_geom ig = {g->h, g->w, g->c};
     nn_register_shift(&ig, real->x + b * g->d, real->x + r * g->d, o->shift, &P->dy[P->n], &P->dx[P->n]);
+    P->pair_of[r] = (long)P->n;
     return P->n++;
 }
 
@@ -191,21 +200,22 @@ static void match_predictions(method *M, const char *file, const options *o, con
                               const nn_matrix *real, pairs *P)
 {
     M->pair = nn_xmalloc((M->m.n + 1) * sizeof(size_t));
+    nn_row_index seen = {0};
     for (size_t i = 0; i < M->m.n; i++) {
         const char *grp = M->m.group[i], *lab = M->m.label[i];
-        long r = find_row(real, grp, lab), b = find_row(real, grp, o->base);
+        long r = nn_row_index_find(&P->real_ix, grp, lab), b = nn_row_index_find(&P->real_ix, grp, o->base);
         if (r < 0)
             nn_die("%s: record %zu (%s): no real photo of group '%s' with label '%s' in %s", file,
                    i + 1, M->m.id[i], grp, lab, o->real);
         if (b < 0)
             nn_die("%s: record %zu (%s): no '%s' photo of group '%s' in %s", file, i + 1, M->m.id[i],
                    o->base, grp, o->real);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(M->m.group[j], grp) == 0 && strcmp(M->m.label[j], lab) == 0)
-                nn_die("%s: record %zu (%s): a second prediction for group '%s', label '%s' "
-                       "(score one strength at a time)", file, i + 1, M->m.id[i], grp, lab);
+        if (nn_row_index_add(&seen, grp, lab, i) >= 0)
+            nn_die("%s: record %zu (%s): a second prediction for group '%s', label '%s' "
+                   "(score one strength at a time)", file, i + 1, M->m.id[i], grp, lab);
         M->pair[i] = add_pair(P, o, g, real, (size_t)r, (size_t)b);
     }
+    nn_row_index_free(&seen);
 }
 
 static void names_alloc(nn_matrix *m, size_t n, size_t d)
@@ -232,33 +242,51 @@ static void baseline_identity(method *M, const nn_matrix *real, const pairs *P, 
     }
 }
 
-/* base + the mean over training persons of (their label photo - their base photo), clipped. */
+/* The mean over training persons of (their label photo - their base photo), into off. */
+static void train_offset(const nn_matrix *train, const nn_row_index *tix, const options *o,
+                         const char *label, size_t d, double *off)
+{
+    memset(off, 0, d * sizeof(double));
+    size_t npairs = 0;
+    for (size_t t = 0; t < train->n; t++) {
+        if (strcmp(train->label[t], label) != 0) continue;
+        long b = nn_row_index_find(tix, train->group[t], o->base);
+        if (b < 0) continue;
+        for (size_t j = 0; j < d; j++) off[j] += (double)train->x[t * d + j] - train->x[(size_t)b * d + j];
+        npairs++;
+    }
+    if (!npairs) nn_die("%s: no person has both a '%s' and a '%s' photo: no pixel offset", o->train, o->base, label);
+    for (size_t j = 0; j < d; j++) off[j] /= (double)npairs;
+}
+
+/* base + the training persons' mean change to the label, clipped; each label's change once. */
 static void baseline_offset(method *M, const options *o, const nn_matrix *real, const pairs *P, const geometry *g)
 {
     nn_header th = {0};
     nn_matrix train;
     nn_matrix_load_named(o->train, &th, &train, 0, 1);
     if (th.count != g->d) nn_die("%s: header: records are %zu values, the real photos %zu", o->train, th.count, g->d);
+    nn_row_index tix;
+    nn_row_index_build(&tix, &train);
     M->name = nn_xstrdup("pixel-offset");
     names_alloc(&M->m, P->n, g->d);
     M->pair = nn_xmalloc((P->n + 1) * sizeof(size_t));
-    double *acc = nn_xmalloc(g->d * sizeof(double));
+    nn_strcount slot = {0};                          /* label -> its offset's slot + 1 */
+    double *offs = NULL;
+    size_t nslots = 0;
     for (size_t i = 0; i < P->n; i++) {
         const char *lab = real->label[P->real[i]];
-        memset(acc, 0, g->d * sizeof(double));
-        size_t npairs = 0;
-        for (size_t t = 0; t < train.n; t++) {
-            if (strcmp(train.label[t], lab) != 0) continue;
-            long b = find_row(&train, train.group[t], o->base);
-            if (b < 0) continue;
-            for (size_t j = 0; j < g->d; j++) acc[j] += (double)train.x[t * g->d + j] - train.x[(size_t)b * g->d + j];
-            npairs++;
+        uint64_t k = nn_strcount_get(&slot, lab);
+        if (!k) {
+            offs = nn_xrealloc(offs, (nslots + 1) * g->d * sizeof(double));
+            train_offset(&train, &tix, o, lab, g->d, offs + nslots * g->d);
+            nn_strcount_set(&slot, lab, k = ++nslots);
         }
-        if (!npairs) nn_die("%s: no person has both a '%s' and a '%s' photo: no pixel offset", o->train, o->base, lab);
+        const double *off = offs + (k - 1) * g->d;
         const float *base = real->x + P->base[i] * g->d;
         float *y = M->m.x + i * g->d;
         for (size_t j = 0; j < g->d; j++) {
-            double v = base[j] + acc[j] / (double)npairs;
+            double v = base[j] + off[j];
             y[j] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
         }
         M->m.label[i] = nn_xstrdup(lab);
@@ -266,7 +294,9 @@ static void baseline_offset(method *M, const options *o, const nn_matrix *real, 
         M->m.id[i] = nn_xstrdup(real->id[P->base[i]]);
         M->pair[i] = i;
     }
-    free(acc);
+    free(offs);
+    nn_strcount_free(&slot);
+    nn_row_index_free(&tix);
     nn_matrix_free(&train);
     nn_header_free(&th);
 }
@@ -395,20 +425,23 @@ static void write_panel(const options *o, const nn_header *rh, const nn_matrix *
     char **groups = nn_xmalloc((P->n + 1) * sizeof(char *));
     for (size_t i = 0; i < P->n; i++) groups[i] = real->group[P->real[i]];
     qsort(groups, P->n, sizeof(char *), cmp_str);
+    /* each method's row for each pair */
+    long *row_of = nn_xmalloc(((size_t)nm * P->n + 1) * sizeof(long));
+    for (size_t i = 0; i < (size_t)nm * P->n; i++) row_of[i] = -1;
+    for (int k = first_pred; k < nm; k++)
+        for (size_t j = 0; j < M[k].m.n; j++) row_of[(size_t)k * P->n + M[k].pair[j]] = (long)j;
     char caption[512];
     for (size_t i = 0; i < P->n; i++) {
         if (i && strcmp(groups[i], groups[i - 1]) == 0) continue;
-        long b = find_row(real, groups[i], o->base);
+        long b = nn_row_index_find(&P->real_ix, groups[i], o->base);
         nn_put_record(w, real->id[b], o->base, groups[i], real->x + (size_t)b * real->d);
         for (int l = 0; l < nl; l++) {
-            long r = find_row(real, groups[i], labels[l]);
+            long r = nn_row_index_find(&P->real_ix, groups[i], labels[l]);
             if (r < 0) continue;
             nn_put_record(w, real->id[r], labels[l], groups[i], real->x + (size_t)r * real->d);
-            for (int k = first_pred; k < nm; k++) {
-                long row = -1;
-                for (size_t j = 0; j < M[k].m.n && row < 0; j++)
-                    if (strcmp(M[k].m.group[j], groups[i]) == 0 && strcmp(M[k].m.label[j], labels[l]) == 0)
-                        row = (long)j;
+            long p = P->pair_of[r];
+            for (int k = first_pred; k < nm && p >= 0; k++) {
+                long row = row_of[(size_t)k * P->n + (size_t)p];
                 snprintf(caption, sizeof caption, "%s: %s", labels[l], M[k].name);
                 if (row >= 0) nn_put_record(w, M[k].m.id[row], caption, groups[i], M[k].m.x + (size_t)row * real->d);
             }
@@ -416,6 +449,7 @@ static void write_panel(const options *o, const nn_header *rh, const nn_matrix *
     }
     nn_finish_stream(w);
     free(groups);
+    free(row_of);
 }
 
 int main(int argc, char **argv)
@@ -435,7 +469,8 @@ int main(int argc, char **argv)
 
     int nm = 0, first_pred;
     method *M = nn_xcalloc((size_t)o.npred + 2, sizeof(method));
-    pairs P = {0};
+    pairs P;
+    pairs_init(&P, &real);
     for (int i = 0; i < o.npred; i++) {
         method *m = &M[2 + i];
         nn_header ph = {0};
@@ -447,7 +482,7 @@ int main(int argc, char **argv)
     }
     if (o.npred == 0)   /* baselines alone: every target photo with a base photo */
         for (size_t r = 0; r < real.n; r++) {
-            long b = find_row(&real, real.group[r], o.base);
+            long b = nn_row_index_find(&P.real_ix, real.group[r], o.base);
             if (b >= 0 && strcmp(real.label[r], o.base) != 0) add_pair(&P, &o, &g, &real, r, (size_t)b);
         }
     if (P.n == 0) nn_die("%s: nothing to score: no photo has a '%s' photo of its group", o.real, o.base);
@@ -478,7 +513,7 @@ int main(int argc, char **argv)
     }
     free(packed);
     free(labels);
-    free(P.real), free(P.base), free(P.dy), free(P.dx);
+    pairs_free(&P);
     for (int i = 0; i < o.npred; i++) free(o.pred_name[i]), free(o.pred_file[i]);
     free(o.pred_name);
     free(o.pred_file);
