@@ -101,3 +101,13 @@ for line in sys.stdin:
     run "$ROOT/pipelines/emotion-transfer.sh" --model svm faces
     assert_failure 2
 }
+
+@test "fashion-mnist.sh without the dataset says what to install; a bad option exits 2" {
+    run "$ROOT/pipelines/fashion-mnist.sh" --out out --data "$BATS_TEST_TMPDIR/none"
+    assert_failure 1
+    assert_output "fashion-mnist.sh: $BATS_TEST_TMPDIR/none: no Fashion-MNIST IDX files (install dataset-fashion-mnist: make deps)"
+    [ ! -e out ]
+    run "$ROOT/pipelines/fashion-mnist.sh" --epoch 3
+    assert_failure 2
+    assert_line --index 0 "fashion-mnist.sh: unknown argument --epoch"
+}

@@ -59,6 +59,13 @@ static int by_name(const void *a, const void *b)
     return c ? c : (i > j) - (i < j);
 }
 
+int map_parse_by(const char *arg, const char *usage)
+{
+    if (strcmp(arg, "label") == 0) return 0;
+    if (strcmp(arg, "group") == 0) return 1;
+    nn_usage_error(usage, "--by: '%s' is not label or group", arg);
+}
+
 void map_classes_init(map_classes *c, const nn_matrix *m, int by_group)
 {
     const char *const *names = (const char *const *)(by_group ? m->group : m->label);
@@ -361,11 +368,7 @@ int render_scatter(int argc, char **argv)
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
         case O_OUTPUT: output = p.arg[0]; break;
-        case O_BY:
-            if (strcmp(p.arg[0], "label") == 0) by_group = 0;
-            else if (strcmp(p.arg[0], "group") == 0) by_group = 1;
-            else nn_usage_error(USAGE, "--by: '%s' is not label or group", p.arg[0]);
-            break;
+        case O_BY: by_group = map_parse_by(p.arg[0], USAGE); break;
         case O_TITLE: title = p.arg[0]; break;
         case O_SIZE: size = (int)nn_parse_int("--size", p.arg[0], 200, 8000); break;
         case O_POINT_SIZE: radius = nn_parse_double("--point-size", p.arg[0], 0.1, 100); break;

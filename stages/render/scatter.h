@@ -20,6 +20,8 @@ typedef struct {
     size_t *of;           /* per point: its class, the index into render_colour */
 } map_classes;
 void map_classes_init(map_classes *c, const nn_matrix *m, int by_group);
+/* --by label|group: 1 for group; a usage error otherwise. */
+int map_parse_by(const char *arg, const char *usage);
 void map_classes_free(map_classes *c);
 
 /* The page: the title at the top, a square plot, the legend at its right, a caption below. */

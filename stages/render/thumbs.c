@@ -82,11 +82,7 @@ int render_thumbs(int argc, char **argv)
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
         case O_OUTPUT: output = p.arg[0]; break;
-        case O_BY:
-            if (strcmp(p.arg[0], "label") == 0) by_group = 0;
-            else if (strcmp(p.arg[0], "group") == 0) by_group = 1;
-            else nn_usage_error(USAGE, "--by: '%s' is not label or group", p.arg[0]);
-            break;
+        case O_BY: by_group = map_parse_by(p.arg[0], USAGE); break;
         case O_TITLE: title = p.arg[0]; break;
         case O_SIZE: size = (int)nn_parse_int("--size", p.arg[0], 200, 8000); break;
         case O_THUMB: thumb = (int)nn_parse_int("--thumb", p.arg[0], 4, 512); break;
