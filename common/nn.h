@@ -420,6 +420,13 @@ typedef struct {
 void nn_register_shift(const nn_image_geom *g, const float *ref, const float *img, int R, int *dy, int *dx);
 /* dst[y][x] = src[y + dy][x + dx], the border pixels repeated beyond the edges. */
 void nn_shift_image(const nn_image_geom *g, const float *src, int dy, int dx, float *dst);
+/* A shift per pixel: (fy, fx)[p] within +-R makes img at p + (fy, fx) best match ref around p,
+ * by the squared error over the W x W window centred on p (W odd; the edges repeated); ties go
+ * to the smaller shift. fy and fx hold h * w values. */
+void nn_flow_field(const nn_image_geom *g, const float *ref, const float *img, int R, int W,
+                   int8_t *fy, int8_t *fx);
+/* dst at p = src at p + (fy, fx)[p], the edges repeated. */
+void nn_warp_image(const nn_image_geom *g, const float *src, const int8_t *fy, const int8_t *fx, float *dst);
 /* The height, width and channels of h's records; dies naming the stream when they are not images. */
 nn_image_geom nn_image_geom_of(const nn_header *h, const char *name);
 /* dst: the kind and shape of src, f32, no meta (to be filled by the caller). */

@@ -60,3 +60,65 @@ void nn_header_f32_like(nn_header *dst, const nn_header *src)
     dst->dtype = NN_F32;
     dst->nbytes = dst->count * sizeof(float);
 }
+
+/* ---- local registration: a shift per pixel ---- */
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* out = the sums of in over the (2r+1)-wide window along one axis, the edge values repeated
+ * beyond the edges; n values at stride s, `lines` lines at stride ls. */
+static void box_sums(const double *in, double *out, int n, size_t s, int lines, size_t ls, int r)
+{
+    for (int l = 0; l < lines; l++) {
+        const double *a = in + (size_t)l * ls;
+        double *b = out + (size_t)l * ls;
+        double sum = 0;
+        for (int k = -r; k <= r; k++) sum += a[(size_t)clampi(k, 0, n - 1) * s];
+        for (int i = 0; i < n; i++) {
+            b[(size_t)i * s] = sum;
+            sum += a[(size_t)clampi(i + r + 1, 0, n - 1) * s] - a[(size_t)clampi(i - r, 0, n - 1) * s];
+        }
+    }
+}
+
+void nn_flow_field(const nn_image_geom *g, const float *ref, const float *img, int R, int W,
+                   int8_t *fy, int8_t *fx)
+{
+    size_t n = (size_t)g->h * (size_t)g->w;
+    double *cost = nn_xmalloc(n * sizeof(double)), *tmp = nn_xmalloc(n * sizeof(double));
+    double *best = nn_xmalloc(n * sizeof(double));
+    for (size_t p = 0; p < n; p++) best[p] = INFINITY, fy[p] = fx[p] = 0;
+    /* rings of growing radius, and a strict improvement to move: ties keep the smaller shift */
+    for (int r = 0; r <= R; r++)
+        for (int dy = -r; dy <= r; dy++)
+            for (int dx = -r; dx <= r; dx++) {
+                if (dy != -r && dy != r && dx != -r && dx != r) continue;
+                for (int y = 0; y < g->h; y++)
+                    for (int x = 0; x < g->w; x++) {
+                        const float *a = ref + ((size_t)y * g->w + x) * g->c;
+                        const float *b = img + ((size_t)clampi(y + dy, 0, g->h - 1) * g->w +
+                                                clampi(x + dx, 0, g->w - 1)) * g->c;
+                        double s = 0;
+                        for (int c = 0; c < g->c; c++) s += ((double)a[c] - b[c]) * ((double)a[c] - b[c]);
+                        tmp[(size_t)y * g->w + x] = s;
+                    }
+                box_sums(tmp, cost, g->w, 1, g->h, (size_t)g->w, W / 2);
+                box_sums(cost, tmp, g->h, (size_t)g->w, g->w, 1, W / 2);
+                for (size_t p = 0; p < n; p++)
+                    if (tmp[p] < best[p] * (1 - 1e-12)) best[p] = tmp[p], fy[p] = (int8_t)dy, fx[p] = (int8_t)dx;
+            }
+    free(cost);
+    free(tmp);
+    free(best);
+}
+
+void nn_warp_image(const nn_image_geom *g, const float *src, const int8_t *fy, const int8_t *fx, float *dst)
+{
+    for (int y = 0; y < g->h; y++)
+        for (int x = 0; x < g->w; x++) {
+            size_t p = (size_t)y * g->w + x;
+            const float *s = src + ((size_t)clampi(y + fy[p], 0, g->h - 1) * g->w +
+                                    clampi(x + fx[p], 0, g->w - 1)) * g->c;
+            for (int c = 0; c < g->c; c++) dst[p * g->c + c] = s[c];
+        }
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Emotion transfer on a folder of faces named like the Yale set (subject01.happy.png): split by
 # person, align the faces, train a VAE, encode, build emotion vectors, edit every held-out
-# neutral face (plain and residual modes in the latent space, and the same arithmetic on the
-# pixels), score against the real photos, and draw the pictures.
+# neutral face (plain and residual modes in the latent space; the same arithmetic on the
+# pixels; and the transfer of the training persons' changes, each moved onto the face pixel by
+# pixel), score against the real photos, and draw the pictures.
 #   pipelines/emotion-transfer.sh [OPTION]... DIR
 # Outputs go to --out (default out/emotion): score.txt, score.json, transfer.png, traversal.png,
 # every stage's stream, and run.log. A rerun skips the stages whose inputs and options did not
@@ -23,8 +24,11 @@ Options:
   --model vae|pca      the latent model (default vae)
   --latent N           latent size (default 16)
   --epochs N           VAE epochs (default 300)
-  --strength S         the latent edits' strength (default 0.25; the pixel edit picks its own
-                       per emotion, leaving each training person out in turn)
+  --strength S         the latent edits' strength (default 0.25; the pixel edit and the
+                       transfer pick their own per emotion, leaving each training person out
+                       in turn)
+  --radius R,W         the transfer's shift per pixel, at most R, matched in a W x W window
+                       (default 2,9; nn-edit transfer)
   --align W,A          nn-align: shifts within a person, across persons (default 4,8; 0,0: off)
   --no-shrink          offsets are plain paired means (default: shrunk, nn-edit vectors --shrink)
   --threads N          training threads (default 1: byte-identical reruns)
@@ -35,7 +39,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$ROOT/bin:$PATH"
 OUT=out/emotion PATTERN='^(subject[0-9]+)\.([a-z]+)\.(png|gif|jpe?g)$' BASE=normal
 EMOTIONS=happy,sad,sleepy,surprised,wink SIZE=64x64 SEED=1 SHARE=0.2 MODEL=vae LATENT=16
-EPOCHS=300 STRENGTH=0.25 THREADS=1 ALIGN=4,8 SHRINK=--shrink
+EPOCHS=300 STRENGTH=0.25 THREADS=1 ALIGN=4,8 SHRINK=--shrink RADIUS=2,9
 while [ $# -gt 0 ]; do
     case $1 in
     --out) OUT=$2; shift 2 ;;
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
     --strength) STRENGTH=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --align) ALIGN=$2; shift 2 ;;
+    --radius) RADIUS=$2; shift 2 ;;
     --no-shrink) SHRINK=; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "emotion-transfer.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -66,25 +71,34 @@ export OPENBLAS_NUM_THREADS=1
 
 CV_STRENGTHS=(0 0.25 0.5 0.75 1)
 
-# choose_strengths OUT TRAIN: for each emotion, the strength of CV_STRENGTHS whose pixel edit
-# has the best mean registered SSIM over the training persons, each edited with the offsets of
-# the others (leave one person out); ties go to the smaller strength. Emotions the offsets do
-# not predict get 0: the face is left as it is.
+# pixel_edit R EXAMPLES ARGS...: the pixel edit (R = 0: the mean change of the example
+# persons) or the transfer (each person's change moved onto the face first, by up to R pixels).
+pixel_edit() {
+    local radius=$1 examples=$2
+    shift 2
+    nn-edit transfer -e "$examples" $SHRINK -r "$radius" -w "${RADIUS#*,}" --base "$BASE" "$@"
+}
+
+# quiet CMD...: CMD with its standard output dropped (its files are what is wanted).
+quiet() {
+    "$@" > /dev/null
+}
+
+# choose_strengths OUT TRAIN R: for each emotion, the strength of CV_STRENGTHS whose edit at
+# radius R has the best mean registered SSIM over the training persons, each edited with the
+# changes of the others (leave one person out); ties go to the smaller strength. Emotions the
+# others do not predict get 0: the face is left as it is.
 choose_strengths() {
-    local out=$1 train=$2 dir=$OUT/cv t u s
+    local out=$1 train=$2 radius=$3 dir=$OUT/cv-$3 t s
     mkdir -p "$dir"
     local groups
     groups=$(nn-cat --json "$train" | sed 's/.*"group":"\([^"]*\)".*/\1/' | LC_ALL=C sort -u)
     : > "$dir/scores"
     for t in $groups; do
-        local filters=()
-        for u in $groups; do [ "$u" = "$t" ] || filters+=(--filter "group=$u"); done
-        nn-cat "${filters[@]}" -o "$dir/rest.nns" "$train"
         nn-cat --filter "group=$t" -o "$dir/one.nns" "$train"
-        nn-edit vectors $SHRINK --base "$BASE" -o "$dir/vectors.nns" "$dir/rest.nns" 2>/dev/null
         for s in "${CV_STRENGTHS[@]}"; do
-            nn-edit apply -v "$dir/vectors.nns" --clip --target "$EMOTIONS" -s "$s" \
-                -o "$dir/edit.nns" "$dir/one.nns" || continue
+            # the person's own photos are never among the examples (nn-edit transfer skips them)
+            pixel_edit "$radius" "$train" --target "$EMOTIONS" -s "$s" -o "$dir/edit.nns" "$dir/one.nns" || continue
             nn-score --real "$dir/one.nns" --base "$BASE" "cv=$dir/edit.nns" 2>/dev/null |
                 awk -v s="$s" '$1 == "cv" && $2 != "all" { print $2, s, $NF }' >> "$dir/scores" || true
         done
@@ -100,18 +114,18 @@ choose_strengths() {
     rm -rf "$dir"
 }
 
-# pixel_edits OUT STRENGTHS VECTORS TEST: each emotion's edit at its own strength, in one stream.
-pixel_edits() {
-    local out=$1 strengths=$2 vectors=$3 test=$4 e s parts=()
+# chosen_edits OUT STRENGTHS R TRAIN TEST: each emotion's edit at its own strength, in one stream.
+chosen_edits() {
+    local out=$1 strengths=$2 radius=$3 train=$4 test=$5 e s parts=()
     while IFS=$'\t' read -r e s _; do
-        nn-edit apply -v "$vectors" --clip --target "$e" -s "$s" -o "$out.$e" "$test"
+        pixel_edit "$radius" "$train" --target "$e" -s "$s" -o "$out.$e" "$test"
         parts+=("$out.$e")
     done < "$strengths"
     nn-cat -o "$out" "${parts[@]}"
     rm -f "${parts[@]}"
 }
 
-record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS --align $ALIGN ${SHRINK:---no-shrink} $DIR"
+record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS --align $ALIGN --radius $RADIUS ${SHRINK:---no-shrink} $DIR"
 
 stage ingest "$OUT/faces.nns" nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
     --group-capture 1 --label-capture 2 -o "$OUT/faces.nns"
@@ -137,21 +151,25 @@ for mode in plain residual; do
     stage "$mode" "$OUT/$mode.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode "$mode" \
         --target "$EMOTIONS" -s "$STRENGTH" -o "$OUT/$mode.nns" "$TEST"
 done
-# The same arithmetic on the pixels: the images themselves as the vectors, each emotion at the
-# strength that did best on the training persons, each predicted from the others.
-stage pixel-vectors "$OUT/pixel-vectors.nns" nn-edit vectors $SHRINK --base "$BASE" \
-    -o "$OUT/pixel-vectors.nns" "$TRAIN"
-stage strengths "$OUT/strengths.tsv" choose_strengths "$OUT/strengths.tsv" "$TRAIN"
-stage pixel "$OUT/pixel.nns" pixel_edits "$OUT/pixel.nns" "$OUT/strengths.tsv" \
-    "$OUT/pixel-vectors.nns" "$TEST"
-PREDS=("plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "pixel=$OUT/pixel.nns")
-stage score "$OUT/score.txt $OUT/panel.nns" to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
-    --base "$BASE" --panel "$OUT/panel.nns" "${PREDS[@]}"
+# The same arithmetic on the pixels (radius 0), and the transfer (each training person's change
+# moved onto the face pixel by pixel first), each emotion at the strength that did best on the
+# training persons, each predicted from the others.
+stage strengths-pixel "$OUT/strengths-pixel.tsv" choose_strengths "$OUT/strengths-pixel.tsv" "$TRAIN" 0
+stage pixel "$OUT/pixel.nns" chosen_edits "$OUT/pixel.nns" "$OUT/strengths-pixel.tsv" 0 "$TRAIN" "$TEST"
+stage strengths-transfer "$OUT/strengths-transfer.tsv" choose_strengths "$OUT/strengths-transfer.tsv" \
+    "$TRAIN" "${RADIUS%,*}"
+stage transfer "$OUT/transfer.nns" chosen_edits "$OUT/transfer.nns" "$OUT/strengths-transfer.tsv" \
+    "${RADIUS%,*}" "$TRAIN" "$TEST"
+PREDS=("plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "pixel=$OUT/pixel.nns" "transfer=$OUT/transfer.nns")
+stage score "$OUT/score.txt" to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
+    --base "$BASE" "${PREDS[@]}"
 stage score-json "$OUT/score.json" to "$OUT/score.json" nn-score --json --real "$TEST" --train "$TRAIN" \
     --base "$BASE" "${PREDS[@]}"
+stage panel "$OUT/panel.nns" quiet nn-score --real "$TEST" --base "$BASE" --panel "$OUT/panel.nns" \
+    "plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "transfer=$OUT/transfer.nns"
 NEMO=$(awk -F, '{ print NF }' <<<"$EMOTIONS")
 stage picture "$OUT/transfer.png" nn-render grid -c $((1 + 4 * NEMO)) -n 100000 --caption label \
-    -t "Held-out persons: $BASE, then per emotion the real photo and the plain, residual and pixel edits" \
+    -t "Held-out persons: $BASE, then per emotion the real photo, the plain and residual edits and the transfer" \
     -o "$OUT/transfer.png" "$OUT/panel.nns"
 stage traverse "$OUT/traversal.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode residual \
     --target "$EMOTIONS" --steps 7 -o "$OUT/traversal.nns" "$TEST"

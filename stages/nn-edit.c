@@ -3,7 +3,9 @@
  *     label from a base label out ("emotion vectors").
  *   nn-edit apply: every base-label record in, one record per target label (and strength) out:
  *     z + s*offset as a latent, or with -m MODEL decoded to an image, plainly, decode(z + s*o),
- *     or as a residual, x + decode(z + s*o) - decode(z), which keeps the person's own detail. */
+ *     or as a residual, x + decode(z + s*o) - decode(z), which keeps the person's own detail.
+ *   nn-edit transfer: faces in, each with every example person's change to a target label added,
+ *     the change first moved onto the face by a shift per pixel (nn_flow_field), then averaged. */
 #include "nn.h"
 
 #include <cblas.h>
@@ -12,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] = "nn-edit vectors|apply [OPTION]... [INPUT]";
+static const char USAGE[] = "nn-edit vectors|apply|transfer [OPTION]... [INPUT]";
 static const char VEC_USAGE[] = "nn-edit vectors [OPTION]... [LATENTS]";
 static const char VEC_SUMMARY[] =
     "Write the mean latent of each label of LATENTS (default -) and each label's offset from the\n"
@@ -21,6 +23,10 @@ static const char APPLY_USAGE[] = "nn-edit apply --vectors FILE [OPTION]... [INP
 static const char APPLY_SUMMARY[] =
     "Move every base-label record of INPUT (default -) along the offset of each target label:\n"
     "edited latents, or with -m MODEL, edited images.";
+static const char TRANSFER_USAGE[] = "nn-edit transfer --examples FILE [OPTION]... [INPUT]";
+static const char TRANSFER_SUMMARY[] =
+    "Give every base-label face of INPUT (default -) the change to each target label that the\n"
+    "example persons of FILE show, each person's change first moved pixel by pixel onto the face.";
 
 enum { V_OUTPUT, V_BASE, V_SHRINK, V_HELP, V_VERSION };
 static const nn_opt VEC_OPTS[] = {
@@ -463,18 +469,251 @@ static int run_apply(int argc, char **argv)
     return NN_EXIT_OK;
 }
 
+/* ---- nn-edit transfer ---- */
+
+enum { T_EXAMPLES, T_OUTPUT, T_BASE, T_TARGET, T_STRENGTH, T_RADIUS, T_WINDOW, T_SHRINK, T_HELP,
+       T_VERSION };
+static const nn_opt TRANSFER_OPTS[] = {
+    [T_EXAMPLES] = {"examples", 'e', 1, "FILE", "the example persons' photos (images with labels and groups)"},
+    [T_OUTPUT] = {"output", 'o', 1, "FILE", "write the edited images to FILE (default -)"},
+    [T_BASE] = {"base", 0, 1, "LABEL", "edit the records with this label (default normal)"},
+    [T_TARGET] = {"target", 0, 1, "L,L,...", "target labels, or all (default all)"},
+    [T_STRENGTH] = {"strength", 's', 1, "S", "the change's factor (default 1)"},
+    [T_RADIUS] = {"radius", 'r', 1, "R", "pixels a pixel of a change may move (default 2; 0: the plain mean change)"},
+    [T_WINDOW] = {"window", 'w', 1, "W", "odd side of the window matched around a pixel (default 9)"},
+    [T_SHRINK] = {"shrink", 0, 0, NULL, "shrink each pixel's mean change by how much the persons agree (James-Stein)"},
+    [T_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
+    [T_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
+    {0},
+};
+
+typedef struct {
+    const char *examples, *output, *base, *target, *input;
+    double strength;
+    int radius, window, shrink;
+} transfer_options;
+
+typedef struct {
+    char *label;
+    size_t *base_row, *target_row; /* the example persons with both photos */
+    char **group;
+    size_t n;
+} example_pairs;
+
+static void parse_transfer(transfer_options *o, nn_opt_parser *p, int argc, char **argv)
+{
+    *o = (transfer_options){.output = "-", .base = "normal", .target = "all", .strength = 1,
+                            .radius = 2, .window = 9};
+    nn_opt_init(p, TRANSFER_OPTS, TRANSFER_USAGE, argc, argv);
+    int k;
+    while ((k = nn_opt_next(p)) >= 0) {
+        const char *a = p->arg[0];
+        switch (k) {
+        case T_EXAMPLES: o->examples = a; break;
+        case T_OUTPUT: o->output = a; break;
+        case T_BASE: o->base = a; break;
+        case T_TARGET: o->target = a; break;
+        case T_STRENGTH: o->strength = nn_parse_double("--strength", a, -100, 100); break;
+        case T_RADIUS: o->radius = (int)nn_parse_int("--radius", a, 0, 16); break;
+        case T_WINDOW:
+            o->window = (int)nn_parse_int("--window", a, 1, 255);
+            if (o->window % 2 == 0) nn_usage_error(TRANSFER_USAGE, "--window: %d is even: give an odd side", o->window);
+            break;
+        case T_SHRINK: o->shrink = 1; break;
+        case T_HELP:
+            nn_opt_help(p, TRANSFER_SUMMARY, stdout);
+            nn_close_stdout();
+            exit(NN_EXIT_OK);
+        case T_VERSION: nn_print_version();
+        }
+    }
+    if (!o->examples) nn_usage_error(TRANSFER_USAGE, "no examples: give --examples FILE");
+    if (p->npos > 1) nn_usage_error(TRANSFER_USAGE, "one INPUT at most");
+    refuse_terminal(o->output, TRANSFER_USAGE);
+    o->input = p->npos ? p->pos[0] : "-";
+}
+
+/* Per target label, the example persons that have both a base and a target photo; a second
+ * photo of one (person, label) is an error, since which one to use would be a guess. */
+static int example_targets(const transfer_options *o, const nn_matrix *ex, example_pairs **out)
+{
+    nn_row_index ix = {0};
+    for (size_t i = 0; i < ex->n; i++) {
+        long prev = nn_row_index_add(&ix, ex->group[i], ex->label[i], i);
+        if (prev >= 0)
+            nn_die("%s: record %zu (%s): a second '%s' photo of group '%s' (the first is %s)",
+                   o->examples, i + 1, ex->id[i], ex->label[i], ex->group[i], ex->id[prev]);
+    }
+    char **names;
+    int *lab;
+    int nl = label_table(ex, &names, &lab);
+    example_pairs *t = nn_xcalloc((size_t)nl, sizeof *t);
+    int n = 0;
+    for (int l = 0; l < nl; l++) {
+        if (strcmp(names[l], o->base) == 0 || !wanted(o->target, names[l])) continue;
+        example_pairs *e = &t[n];
+        e->label = names[l];
+        for (size_t i = 0; i < ex->n; i++) {
+            if (lab[i] != l) continue;
+            long b = nn_row_index_find(&ix, ex->group[i], o->base);
+            if (b < 0) continue;
+            e->base_row = nn_xrealloc(e->base_row, (e->n + 1) * sizeof(size_t));
+            e->target_row = nn_xrealloc(e->target_row, (e->n + 1) * sizeof(size_t));
+            e->group = nn_xrealloc(e->group, (e->n + 1) * sizeof(char *));
+            e->base_row[e->n] = (size_t)b, e->target_row[e->n] = i, e->group[e->n++] = ex->group[i];
+        }
+        if (e->n) n++;
+        else if (strcmp(o->target, "all") == 0)
+            nn_warn("%s: no person has both a '%s' and a '%s' photo: '%s' is left out", o->examples,
+                    o->base, names[l], names[l]);
+        else nn_die("%s: no person has both a '%s' and a '%s' photo (--target)", o->examples, o->base, names[l]);
+    }
+    if (strcmp(o->target, "all") != 0) {   /* a typo must not silently drop an emotion */
+        char *copy = nn_xstrdup(o->target);
+        for (char *save, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+            if (index_of(names, nl, w) < 0) nn_die("%s: no photo has the label '%s' (--target)", o->examples, w);
+        free(copy);
+    }
+    if (n == 0) nn_die("%s: no person has both a '%s' photo and a target photo", o->examples, o->base);
+    free(lab);
+    nn_row_index_free(&ix);
+    *out = t;
+    free(names); /* the labels themselves are the matrix's */
+    return n;
+}
+
+/* y = x + s * the mean over the example persons (other than x's own) of their change from base
+ * to target, each warped onto x by the flow of their base photo onto x; clipped to [0, 1]. */
+static size_t transfer_one(const transfer_options *o, const nn_matrix *ex, const nn_image_geom *g,
+                           const example_pairs *e, const char *group, const float *x,
+                           const int8_t *fy, const int8_t *fx, const long *flow_of, double *sum,
+                           double *sq, float *delta, float *warped, float *y)
+{
+    size_t d = ex->d, n = 0;
+    memset(sum, 0, d * sizeof(double));
+    memset(sq, 0, d * sizeof(double));
+    for (size_t k = 0; k < e->n; k++) {
+        if (strcmp(e->group[k], group) == 0) continue;   /* never the person's own photos */
+        const float *b = ex->x + e->base_row[k] * d, *t = ex->x + e->target_row[k] * d;
+        for (size_t j = 0; j < d; j++) delta[j] = t[j] - b[j];
+        size_t at = (size_t)flow_of[e->base_row[k]] * (size_t)g->h * (size_t)g->w;
+        nn_warp_image(g, delta, fy + at, fx + at, warped);
+        for (size_t j = 0; j < d; j++) sum[j] += warped[j], sq[j] += (double)warped[j] * warped[j];
+        n++;
+    }
+    for (size_t j = 0; j < d; j++) {
+        double mean = n ? sum[j] / (double)n : 0, factor = 1;
+        if (o->shrink && n > 1) {
+            double var = (sq[j] - (double)n * mean * mean) / (double)(n - 1);
+            factor = mean == 0 ? 0 : 1 - var / ((double)n * mean * mean);
+            factor = factor < 0 ? 0 : factor;
+        }
+        double v = x[j] + o->strength * mean * factor;
+        y[j] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+    }
+    return n;
+}
+
+static int run_transfer(int argc, char **argv)
+{
+    transfer_options o;
+    nn_opt_parser p;
+    parse_transfer(&o, &p, argc, argv);
+    nn_header eh = {0};
+    nn_matrix ex;
+    nn_matrix_load_named(o.examples, &eh, &ex, 0, 1);
+    nn_image_geom g = nn_image_geom_of(&eh, o.examples);
+    example_pairs *tg;
+    int nt = example_targets(&o, &ex, &tg);
+
+    nn_header in = {0};
+    nn_reader *r = nn_open_stream(o.input, &in);
+    nn_image_geom gi = nn_image_geom_of(&in, o.input);
+    if (gi.h != g.h || gi.w != g.w || gi.c != g.c)
+        nn_die("%s: header: images are %dx%dx%d, the examples %s %dx%dx%d", o.input, gi.h, gi.w, gi.c,
+               o.examples, g.h, g.w, g.c);
+    nn_header h = {0};
+    nn_header_f32_like(&h, &in);
+    nn_meta *meta = nn_meta_new();
+    nn_meta_provenance(meta, argc, argv, &in);
+    nn_meta_str(meta, "mode", "transfer");
+    nn_meta_str(meta, "base", o.base);
+    char **labels = nn_xmalloc((size_t)nt * sizeof(char *));
+    for (int t = 0; t < nt; t++) labels[t] = tg[t].label;
+    nn_meta_strv(meta, "targets", nt, labels);
+    free(labels);
+    nn_meta_double(meta, "strength", o.strength);
+    nn_meta_int(meta, "radius", o.radius);
+    nn_meta_int(meta, "window", o.window);
+    nn_meta_str(meta, "offsets", o.shrink ? "warped mean, shrunk" : "warped mean");
+    nn_meta_str(meta, "examples_file", o.examples);
+    nn_meta_finish(meta, &h);
+    nn_writer *out = nn_create_stream(o.output, &h);
+
+    /* One flow per example base photo and input face, shared by the targets. */
+    size_t d = ex.d, npix = (size_t)g.h * (size_t)g.w, nflows = 0;
+    long *flow_of = nn_xmalloc(ex.n * sizeof(long));
+    for (size_t i = 0; i < ex.n; i++)
+        flow_of[i] = strcmp(ex.label[i], o.base) == 0 ? (long)nflows++ : -1;
+    int8_t *fy = nn_xmalloc((nflows ? nflows : 1) * npix), *fx = nn_xmalloc((nflows ? nflows : 1) * npix);
+    double *sum = nn_xmalloc(d * sizeof(double)), *sq = nn_xmalloc(d * sizeof(double));
+    float *x = nn_xmalloc(d * sizeof(float)), *y = nn_xmalloc(d * sizeof(float));
+    float *delta = nn_xmalloc(d * sizeof(float)), *warped = nn_xmalloc(d * sizeof(float));
+    nn_record rec;
+    uint64_t edited = 0;
+    char id[1200];
+    while (nn_next_record(r, &rec) > 0) {
+        if (strcmp(rec.label, o.base) != 0) continue;
+        for (size_t j = 0; j < d; j++) {
+            x[j] = in.dtype == NN_F32 ? rec.f32[j] : rec.u8[j] / 255.0f;
+            if (!(x[j] >= 0 && x[j] <= 1))
+                nn_die("%s: record %llu (%s): value %zu is %g, not an intensity in [0, 1]", o.input,
+                       (unsigned long long)nn_reader_records(r), rec.id, j + 1, x[j]);
+        }
+        for (size_t i = 0; i < ex.n; i++)
+            if (flow_of[i] >= 0 && strcmp(ex.group[i], rec.group) != 0)
+                nn_flow_field(&g, x, ex.x + i * d, o.radius, o.window, fy + (size_t)flow_of[i] * npix,
+                              fx + (size_t)flow_of[i] * npix);
+        for (int t = 0; t < nt; t++) {
+            if (!transfer_one(&o, &ex, &g, &tg[t], rec.group, x, fy, fx, flow_of, sum, sq, delta, warped, y))
+                nn_die("%s: record %llu (%s): no example person other than its own group '%s' has "
+                       "both a '%s' and a '%s' photo", o.input, (unsigned long long)nn_reader_records(r),
+                       rec.id, rec.group, o.base, tg[t].label);
+            snprintf(id, sizeof id, "%s>%s", rec.id, tg[t].label);
+            nn_put_record(out, id, tg[t].label, rec.group, y);
+        }
+        edited++;
+    }
+    if (nn_read_end(r) != 0) nn_die("%s", nn_reader_error(r));
+    if (edited == 0) nn_die("%s: no record has the base label '%s'", o.input, o.base);
+    nn_finish_stream(out);
+
+    for (int t = 0; t < nt; t++) free(tg[t].base_row), free(tg[t].target_row), free(tg[t].group);
+    free(tg);
+    free(flow_of), free(fy), free(fx), free(sum), free(sq), free(x), free(y), free(delta), free(warped);
+    nn_reader_close(r);
+    nn_matrix_free(&ex);
+    nn_header_free(&eh);
+    nn_header_free(&in);
+    nn_header_free(&h);
+    nn_opt_free(&p);
+    return NN_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     nn_init(argv[0]);
-    if (argc < 2) nn_usage_error(USAGE, "no command: give vectors or apply");
+    if (argc < 2) nn_usage_error(USAGE, "no command: give vectors, apply or transfer");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: %s\n%s\n\nusage: %s\n%s\n\nSee nn-edit vectors --help, nn-edit apply --help.\n",
-               VEC_USAGE, VEC_SUMMARY, APPLY_USAGE, APPLY_SUMMARY);
+        printf("usage: %s\n%s\n\nusage: %s\n%s\n\nusage: %s\n%s\n\n"
+               "See nn-edit vectors --help, nn-edit apply --help, nn-edit transfer --help.\n",
+               VEC_USAGE, VEC_SUMMARY, APPLY_USAGE, APPLY_SUMMARY, TRANSFER_USAGE, TRANSFER_SUMMARY);
         nn_close_stdout();
         return NN_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) nn_print_version();
     if (strcmp(argv[1], "vectors") == 0) return run_vectors(argc - 1, argv + 1);
     if (strcmp(argv[1], "apply") == 0) return run_apply(argc - 1, argv + 1);
-    nn_usage_error(USAGE, "unknown command '%s': give vectors or apply", argv[1]);
+    if (strcmp(argv[1], "transfer") == 0) return run_transfer(argc - 1, argv + 1);
+    nn_usage_error(USAGE, "unknown command '%s': give vectors, apply or transfer", argv[1]);
 }

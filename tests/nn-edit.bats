@@ -17,7 +17,7 @@ data() { nn-cat --json --data "$1" | sed 's/.*"data":\(.*\)}$/\1/'; }
     assert_line --index 0 "usage: nn-edit vectors [OPTION]... [LATENTS]"
     run nn-edit
     assert_failure 2
-    assert_line --index 0 "nn-edit: no command: give vectors or apply"
+    assert_line --index 0 "nn-edit: no command: give vectors, apply or transfer"
     run nn-edit apply z.nns
     assert_failure 2
     assert_line --index 0 "nn-edit: no vectors: give --vectors FILE"
@@ -153,4 +153,74 @@ EOF
     nn-edit apply -v w.nns --clip x.nns -o c.nns
     run data c.nns
     assert_output "[0.5,1]"
+}
+
+# Examples 1x4 gray: p1 and p2 change by (.25,.5,0,0) and (.75,0,0,0); q's own photos (a change
+# of +.5 everywhere) must never be used for q.
+examples() {
+    echo "0 0 0 0 0.25 0.5 0 0 0 0 0 0 0.75 0 0 0 0.5 0.5 0.5 0.5 1 1 1 1" |
+        nn-mkstream --values stdin --shape 1x4x1 -n 6 --labels normal,happy --groups p1,p2,q
+}
+
+@test "transfer -r 0: x + s * the other persons' mean change, clipped; --shrink; the face's own photos skipped" {
+    examples > ex.nns
+    echo "0.25 0.5 0.5 0.75" | nn-mkstream --values stdin --shape 1x4x1 -n 1 --labels normal --groups q > in.nns
+    nn-edit transfer -e ex.nns -r 0 in.nns -o o.nns
+    run nn-cat --json --data o.nns
+    assert_output '{"id":"r0000>happy","label":"happy","group":"q","shape":[1,4,1],"data":[0.75,0.75,0.5,0.75]}'
+    run data <(nn-edit transfer -e ex.nns -r 0 -s 2 in.nns)
+    assert_output "[1,1,0.5,0.75]"
+    # shrunk: pixel 1, mean .5, variance .125 over 2: .5 (1 - .125 / (2 * .25)) = .375;
+    # pixel 2, mean .25: 1 - .125 / (2 * .0625) = 0
+    run data <(nn-edit transfer -e ex.nns -r 0 --shrink in.nns)
+    assert_output "[0.625,0.5,0.5,0.75]"
+    # a face of another person also gets q's change: the mean over three
+    echo "0 0 0 0" | nn-mkstream --values stdin --shape 1x4x1 -n 1 --labels normal --groups r > r.nns
+    run data <(nn-edit transfer -e ex.nns -r 0 r.nns)
+    assert_output "[0.5,0.333333343,0.166666672,0.166666672]"
+}
+
+@test "transfer -r 2: a change moves with the face's feature; -r 0 leaves it where the example had it" {
+    # the example's bright mouth is at x = 4 and goes dark; the face's mouth is at x = 6
+    row() { local v=(); for ((i = 0; i < 12; i++)); do v+=("$([ $i = "$1" ] && echo "$2" || echo 0.5)"); done; echo "${v[*]}"; }
+    echo "$(row 4 1) $(row 4 0)" | nn-mkstream --values stdin --shape 1x12x1 -n 2 --labels normal,happy --groups p > ex.nns
+    row 6 1 | nn-mkstream --values stdin --shape 1x12x1 -n 1 --labels normal --groups q > in.nns
+    run data <(nn-edit transfer -e ex.nns -r 0 -s 0.5 in.nns)
+    assert_output "[0.5,0.5,0.5,0.5,0,0.5,1,0.5,0.5,0.5,0.5,0.5]"
+    run data <(nn-edit transfer -e ex.nns -r 2 -w 3 -s 0.5 in.nns)
+    assert_output "[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]"
+    run nn-cat --info <(nn-edit transfer -e ex.nns -r 2 -w 3 -s 0.5 in.nns)
+    assert_output --partial '"mode":"transfer"'
+    assert_output --partial '"radius":2'
+}
+
+@test "transfer: bad input names the file, record and option" {
+    examples > ex.nns
+    echo "0.25 0.5 0.5 0.75" | nn-mkstream --values stdin --shape 1x4x1 -n 1 --labels normal --groups q > in.nns
+    run nn-edit transfer in.nns
+    assert_failure 2
+    assert_line --index 0 "nn-edit: no examples: give --examples FILE"
+    run nn-edit transfer -e ex.nns -w 4 in.nns
+    assert_failure 2
+    assert_line --index 0 "nn-edit: --window: 4 is even: give an odd side"
+    run nn-edit transfer -e ex.nns --target happy,hapy in.nns
+    assert_failure 1
+    assert_output "nn-edit: ex.nns: no photo has the label 'hapy' (--target)"
+    nn-cat ex.nns ex.nns > twice.nns
+    run nn-edit transfer -e twice.nns in.nns
+    assert_failure 1
+    assert_output "nn-edit: twice.nns: record 7 (r0000): a second 'normal' photo of group 'p1' (the first is r0000)"
+    echo "0 0 0" | nn-mkstream --values stdin --shape 1x3x1 -n 1 --labels normal --groups q > narrow.nns
+    run nn-edit transfer -e ex.nns narrow.nns
+    assert_failure 1
+    assert_output "nn-edit: narrow.nns: header: images are 1x3x1, the examples ex.nns 1x4x1"
+    nn-cat --filter group=q ex.nns > own.nns
+    run nn-edit transfer -e own.nns -o out.nns in.nns
+    assert_failure 1
+    assert_output "nn-edit: in.nns: record 1 (r0000): no example person other than its own group 'q' has both a 'normal' and a 'happy' photo"
+    [ ! -e out.nns ]
+    nn-mkstream --values nan --shape 1x4x1 -n 1 --labels normal --groups q > nan.nns
+    run nn-edit transfer -e ex.nns nan.nns
+    assert_failure 1
+    assert_output "nn-edit: nan.nns: record 1 (r0000): value 1 is nan, not an intensity in [0, 1]"
 }

@@ -86,15 +86,19 @@ for line in sys.stdin:
     assert_line --regexp '^identity +surprised +2 '
     assert_line --regexp '^pixel +all +6 '
     assert_line --regexp '^residual +happy +2 '
+    assert_line --regexp '^transfer +all +6 '
     for f in score.txt score.json transfer.png traversal.png run.log; do [ -s "out/$f" ] || fail "no $f"; done
     # the strengths chosen by leaving each training person out: the drawn changes are the same
-    # for everyone, so every emotion gets a strength, and the pixel edit beats the photo itself
-    run cut -f1 out/strengths.tsv
-    assert_output $'happy\nsad\nsurprised'
-    awk '$1 == "surprised" && $2 > 0 { ok = 1 } END { exit !ok }' out/strengths.tsv
-    id=$(awk '$1 == "identity" && $2 == "surprised" { print $NF }' out/score.txt)
-    px=$(awk '$1 == "pixel" && $2 == "surprised" { print $NF }' out/score.txt)
-    (( $(echo "$px > $id + 0.1" | bc) ))
+    # for everyone, so every emotion gets a strength, and the pixel edit and the transfer beat
+    # the photo itself
+    for m in pixel transfer; do
+        run cut -f1 "out/strengths-$m.tsv"
+        assert_output $'happy\nsad\nsurprised'
+        awk '$1 == "surprised" && $2 > 0 { ok = 1 } END { exit !ok }' "out/strengths-$m.tsv"
+        id=$(awk '$1 == "identity" && $2 == "surprised" { print $NF }' out/score.txt)
+        px=$(awk -v m=$m '$1 == m && $2 == "surprised" { print $NF }' out/score.txt)
+        (( $(echo "$px > $id + 0.1" | bc) ))
+    done
     run "$ROOT/pipelines/emotion-transfer.sh" --out out --pattern '^(p[0-9]+)\.([a-z]+)\.png$' \
         --size 24x24 --emotions happy,sad,surprised --epochs 50 --latent 8 --align 2,3 faces
     refute_output --partial "done in"
