@@ -449,6 +449,7 @@ typedef struct {
 void nn_knn(const float *ref, size_t nref, const float *q, size_t nq, size_t d, int k,
             int same, uint32_t *idx, float *dist2, int nthreads);
 double nn_perplexity_row(const float *d2, int k, double perplexity, double *p);
+void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, double *p, int nthreads);
 void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P);
 void nn_sparse_free(nn_sparse *P);
 void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y);

@@ -196,6 +196,44 @@ double nn_perplexity_row(const float *d2, int k, double perplexity, double *p)
     return h;
 }
 
+typedef struct {
+    const float *d2;
+    double *p;
+    size_t first, last;
+    int k;
+    double perplexity;
+} perplexity_job;
+
+static void *perplexity_run(void *arg)
+{
+    perplexity_job *j = arg;
+    for (size_t i = j->first; i < j->last; i++)
+        nn_perplexity_row(j->d2 + i * (size_t)j->k, j->k, j->perplexity, j->p + i * (size_t)j->k);
+    return NULL;
+}
+
+/* nn_perplexity_row for n rows of k, shared among threads (each row on its own: the same bytes
+ * for any thread count). */
+void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, double *p, int nthreads)
+{
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > 64) nthreads = 64;
+    perplexity_job jobs[64];
+    pthread_t th[64];
+    int started[64] = {0};
+    size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
+    for (int t = 0; t < nthreads; t++) {
+        size_t first = (size_t)t * per < n ? (size_t)t * per : n;
+        size_t last = first + per < n ? first + per : n;
+        jobs[t] = (perplexity_job){d2, p, first, last, k, perplexity};
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, perplexity_run, &jobs[t]) == 0;
+        if (t > 0 && !started[t]) perplexity_run(&jobs[t]);  /* no thread: its share here */
+    }
+    perplexity_run(&jobs[0]);
+    for (int t = 1; t < nthreads; t++)
+        if (started[t]) pthread_join(th[t], NULL);
+}
+
 /* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
 void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P)
 {

@@ -259,6 +259,7 @@ void nn_bhtree_free(nn_bhtree *t)
 #define NB (GROUP / LANES)
 #define MARGIN 1e-9
 #define CHUNK 1024 /* terms listed before they are summed */
+_Static_assert(CHUNK <= 65536, "term numbers are 16-bit");
 
 /* Adds the terms of the subtree of nodes [i, end) for query q: the plain walk of one query, the
  * reference for the packets and their fallback. */
@@ -321,6 +322,7 @@ typedef struct {
     vd s[NB], r[3][NB]; /* its sumw and rep */
     double *x[3], *c;   /* the listed terms: position, count */
     uint32_t *lanes;    /* and the queries they apply to */
+    uint16_t *sel;      /* scratch for the flush: the terms of each block */
     size_t n;
 } packet;
 
@@ -329,12 +331,25 @@ ALWAYS_INLINE void flush_d(packet *P, int D)
 {
     const double *x0 = P->x[0], *x1 = P->x[1], *x2 = P->x[D - 1], *c = P->c;
     const uint32_t *lanes = P->lanes;
+    /* Each block's terms listed first, all blocks in one pass and without a branch: a branch
+     * per term and block was mispredicted often enough to cost more than the lists. */
+    uint16_t *sel = P->sel;   /* NB lists of up to CHUNK term numbers */
+    size_t cnt[NB] = {0};
+    for (size_t j = 0; j < P->n; j++) {
+        uint32_t lj = lanes[j];
+        for (int b = 0; b < NB; b++) {
+            sel[b * CHUNK + cnt[b]] = (uint16_t)j;
+            cnt[b] += (lj >> (LANES * b) & LANE_BITS) != 0;
+        }
+    }
     for (int b = 0; b < NB; b++) {
         vd q0 = P->q[0][b], q1 = P->q[1][b], q2 = P->q[D - 1][b];
         vd s = P->s[b], r0 = P->r[0][b], r1 = P->r[1][b], r2 = P->r[D - 1][b];
-        for (size_t j = 0; j < P->n; j++) {
+        size_t ns = cnt[b];
+        const uint16_t *sb = sel + b * CHUNK;
+        for (size_t t = 0; t < ns; t++) {
+            size_t j = sb[t];
             unsigned mb = lanes[j] >> (LANES * b) & LANE_BITS;
-            if (!mb) continue;
             vi m = lane_masks[mb];
             vd e0 = q0 - splat(x0[j]), e1 = q1 - splat(x1[j]), e2 = q2 - splat(x2[j]);
             vd d2 = e0 * e0 + e1 * e1;
@@ -438,15 +453,23 @@ typedef struct {
     const nn_bhtree *t;
     const double *q;
     const uint64_t *order; /* (Morton key << 32 | query index), sorted; NULL: the given order */
-    size_t m, first, last; /* packets first .. last - 1 */
+    size_t m, ngroups;     /* queries, packets */
+    size_t *next_packet;   /* shared by the threads */
     double th2;
     double *rep, *sumw;
 } slice;
 
+/* Packets go to whichever thread is free: a packet's cost varies with the density of its
+ * region, and its results do not depend on the thread that computes them. */
+static size_t take_packet(slice *s)
+{
+    return __atomic_fetch_add(s->next_packet, 1, __ATOMIC_RELAXED);
+}
+
 ALWAYS_INLINE void run_packets_d(slice *s, packet *P, int D)
 {
     const nn_bhtree *t = s->t;
-    for (size_t g = s->first; g < s->last; g++) {
+    for (size_t g = take_packet(s); g < s->ngroups; g = take_packet(s)) {
         size_t a = g * GROUP, n = a + GROUP < s->m ? GROUP : s->m - a, idx[GROUP];
         double bmin[3] = {0, 0, 0}, bmax[3] = {0, 0, 0};
         int finite = 1;
@@ -488,7 +511,7 @@ NN_HOT static void *run_slice(void *arg)
     slice *s = arg;
     packet P;
     double *buf = malloc(CHUNK * 4 * sizeof(double));
-    uint32_t *lanes = malloc(CHUNK * sizeof(uint32_t));
+    uint32_t *lanes = malloc(CHUNK * sizeof(uint32_t) + NB * CHUNK * sizeof(uint16_t));
     if (!buf || !lanes) { /* then every query walks on its own */
         free(buf);
         free(lanes);
@@ -498,6 +521,7 @@ NN_HOT static void *run_slice(void *arg)
     for (int d = 0; d < 3; d++) P.x[d] = buf ? buf + d * CHUNK : NULL;
     P.c = buf ? buf + 3 * CHUNK : NULL;
     P.lanes = lanes;
+    P.sel = lanes ? (uint16_t *)(lanes + CHUNK) : NULL;
     P.n = 0;
     if (s->t->dims == 2) run_packets_d(s, &P, 2);
     else run_packets_d(s, &P, 3);
@@ -575,11 +599,9 @@ void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double t
     slice s[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     int started[MAX_THREADS] = {0};
-    size_t per = (ngroups + (size_t)nthreads - 1) / (size_t)nthreads;
+    size_t next_packet = 0;
     for (int k = 0; k < nthreads; k++) {
-        size_t first = (size_t)k * per, last = first + per < ngroups ? first + per : ngroups;
-        if (first > ngroups) first = ngroups;
-        s[k] = (slice){t, q, order, m, first, last, theta * theta, rep, sumw};
+        s[k] = (slice){t, q, order, m, ngroups, &next_packet, theta * theta, rep, sumw};
         /* A thread that cannot be started leaves its share to the calling thread. */
         if (k > 0) started[k] = pthread_create(&th[k], NULL, run_slice, &s[k]) == 0;
     }

@@ -138,7 +138,7 @@ static void conditional(const options *o, const nn_matrix *ref, const nn_matrix 
 {
     float *d2 = nn_xmalloc(q->n * (size_t)k * sizeof(float));
     nn_knn(ref->x, ref->n, q->x, q->n, q->d, k, same, idx, d2, o->threads);
-    for (size_t i = 0; i < q->n; i++) nn_perplexity_row(d2 + i * (size_t)k, k, o->perplexity, pcond + i * (size_t)k);
+    nn_perplexity_rows(d2, q->n, k, o->perplexity, pcond, o->threads);
     free(d2);
 }
 
