@@ -432,6 +432,13 @@ nn_image_geom nn_image_geom_of(const nn_header *h, const char *name);
 /* dst: the kind and shape of src, f32, no meta (to be filled by the caller). */
 void nn_header_f32_like(nn_header *dst, const nn_header *src);
 
+/* ---- threads (threads.c) ---- */
+#define NN_MAX_THREADS 64
+/* Runs fn on n jobs of job_size bytes each, jobs[1 ..] in threads of their own and jobs[0] in
+ * the calling thread; a job whose thread cannot be started runs in the calling thread at the
+ * end. The jobs must not wait for each other. At most NN_MAX_THREADS jobs. */
+void nn_run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, int n);
+
 /* ---- t-SNE (tsne.c; the repulsion methods in tsne.h) ---- */
 typedef enum { NN_TSNE_EXACT, NN_TSNE_BH, NN_TSNE_FFT } nn_tsne_method;
 typedef struct {

@@ -6,7 +6,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,21 +146,15 @@ void nn_knn(const float *ref, size_t nref, const float *q, size_t nq, size_t d, 
         norm[i] = (float)s;
     }
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > 64) nthreads = 64;
-    knn_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    knn_job jobs[NN_MAX_THREADS];
     size_t per = (nq + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int t = 0; t < nthreads; t++) {
         size_t first = (size_t)t * per < nq ? (size_t)t * per : nq;
         size_t last = first + per < nq ? first + per : nq;
         jobs[t] = (knn_job){ref, q, norm, nref, nq, d, first, last, k, same, idx, dist2};
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, knn_run, &jobs[t]) == 0;
-        if (t > 0 && !started[t]) knn_run(&jobs[t]);      /* no thread: its share here */
     }
-    knn_run(&jobs[0]);
-    for (int t = 1; t < nthreads; t++)
-        if (started[t]) pthread_join(th[t], NULL);
+    nn_run_jobs(knn_run, jobs, sizeof jobs[0], nthreads);
     free(norm);
 }
 
@@ -217,21 +210,15 @@ static void *perplexity_run(void *arg)
 void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, double *p, int nthreads)
 {
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > 64) nthreads = 64;
-    perplexity_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    perplexity_job jobs[NN_MAX_THREADS];
     size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int t = 0; t < nthreads; t++) {
         size_t first = (size_t)t * per < n ? (size_t)t * per : n;
         size_t last = first + per < n ? first + per : n;
         jobs[t] = (perplexity_job){d2, p, first, last, k, perplexity};
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, perplexity_run, &jobs[t]) == 0;
-        if (t > 0 && !started[t]) perplexity_run(&jobs[t]);  /* no thread: its share here */
     }
-    perplexity_run(&jobs[0]);
-    for (int t = 1; t < nthreads; t++)
-        if (started[t]) pthread_join(th[t], NULL);
+    nn_run_jobs(perplexity_run, jobs, sizeof jobs[0], nthreads);
 }
 
 /* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
@@ -470,13 +457,11 @@ NN_HOT static void *attr_run(void *arg)
 void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *attr, int nthreads)
 {
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > 64) nthreads = 64;
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
     size_t len = P->n * (size_t)dims;
     float *yf = nn_xmalloc((len ? len : 1) * sizeof(float));
     for (size_t i = 0; i < len; i++) yf[i] = (float)y[i];
-    attr_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
+    attr_job jobs[NN_MAX_THREADS];
     int sym = dims == 2 && P->urow;
     void *(*fn)(void *) = sym ? attr_sym_run : attr_run;
     float *acc = sym ? nn_xcalloc((size_t)nthreads * (len ? len : 1), sizeof(float)) : NULL;
@@ -496,12 +481,8 @@ void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *a
         }
         jobs[t] = (attr_job){P, yf, dims, first, last, attr, sym ? acc + (size_t)t * len : NULL};
         first = last;
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, fn, &jobs[t]) == 0;
-        if (t > 0 && !started[t]) fn(&jobs[t]);      /* no thread: its share here */
     }
-    fn(&jobs[0]);
-    for (int t = 1; t < nthreads; t++)
-        if (started[t]) pthread_join(th[t], NULL);
+    nn_run_jobs(fn, jobs, sizeof jobs[0], nthreads);
     if (sym)
         for (size_t i = 0; i < len; i++) {
             float s = acc[i];

@@ -20,7 +20,6 @@
 #include "nn.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,6 @@
 #ifndef LEAF_SIZE
 #define LEAF_SIZE 16 /* points a cell may keep before it is split */
 #endif
-#define MAX_THREADS 64
 
 typedef struct {
     uint32_t count; /* points in the cell */
@@ -594,21 +592,12 @@ void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double t
     uint64_t *order = m > GROUP ? morton_order(t, q, m) : NULL;
     size_t ngroups = (m + GROUP - 1) / GROUP;
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
     if ((size_t)nthreads > ngroups) nthreads = (int)ngroups;
-    slice s[MAX_THREADS];
-    pthread_t th[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
+    slice s[NN_MAX_THREADS];
     size_t next_packet = 0;
-    for (int k = 0; k < nthreads; k++) {
+    for (int k = 0; k < nthreads; k++)
         s[k] = (slice){t, q, order, m, ngroups, &next_packet, theta * theta, rep, sumw};
-        /* A thread that cannot be started leaves its share to the calling thread. */
-        if (k > 0) started[k] = pthread_create(&th[k], NULL, run_slice, &s[k]) == 0;
-    }
-    run_slice(&s[0]);
-    for (int k = 1; k < nthreads; k++) {
-        if (started[k]) pthread_join(th[k], NULL);
-        else run_slice(&s[k]);
-    }
+    nn_run_jobs(run_slice, s, sizeof s[0], nthreads);
     free(order);
 }

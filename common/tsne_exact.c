@@ -1,7 +1,7 @@
 /* t-SNE repulsion by direct summation: O(N^2), the correctness reference. */
 #include "tsne.h"
+#include "nn.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,18 +37,12 @@ void nn_tsne_repulsion_exact(const double *y, size_t n, int dims, double *rep, d
                              int nthreads)
 {
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > 64) nthreads = 64;
-    slice s[64];
-    pthread_t t[64];
-    int started[64] = {0};
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    slice s[NN_MAX_THREADS];
     size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int k = 0; k < nthreads; k++) {
         size_t first = (size_t)k * per, last = first + per < n ? first + per : n;
         s[k] = (slice){y, n, first < n ? first : n, last, dims, rep, sumw};
-        if (k > 0) started[k] = pthread_create(&t[k], NULL, run_slice, &s[k]) == 0;
-        if (k > 0 && !started[k]) run_slice(&s[k]);      /* no thread: its share here */
     }
-    run_slice(&s[0]);
-    for (int k = 1; k < nthreads; k++)
-        if (started[k]) pthread_join(t[k], NULL);
+    nn_run_jobs(run_slice, s, sizeof s[0], nthreads);
 }

@@ -72,7 +72,7 @@
 #ifndef SPACING
 #define SPACING 0.25
 #endif
-enum { MIN_NODES = 150, MAX_NODES = 2048, MAX_THREADS = 64, CHUNK = 8, BAND = 8 };
+enum { MIN_NODES = 150, MAX_NODES = 2048, CHUNK = 8, BAND = 8 };
 _Static_assert(BAND >= NODES - 1, "bands of one parity must not share rows");
 
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -260,19 +260,6 @@ static void *interpolate(void *arg)
     return NULL;
 }
 
-/* Runs fn on jobs[0 .. n), jobs[0] in the calling thread. */
-static void run_threads(void *(*fn)(void *), job *jobs, int n)
-{
-    pthread_t t[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (int k = 1; k < n; k++) started[k] = pthread_create(&t[k], NULL, fn, &jobs[k]) == 0;
-    fn(&jobs[0]);
-    for (int k = 1; k < n; k++) {
-        if (started[k]) pthread_join(t[k], NULL);
-        else fn(&jobs[k]);   /* no thread: do its share here */
-    }
-}
-
 static int smooth(int v)
 {
     for (int p = 2; p <= 7; p++)
@@ -320,7 +307,7 @@ void nn_tsne_repulsion_fft(const double *y, size_t n, double *rep, double *sumw,
 {
     if (n == 0) return;
     if (nthreads < 1) nthreads = 1;
-    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
 
     double xmin = y[0], xmax = y[0], ymin = y[1], ymax = y[1];
     for (size_t i = 1; i < n; i++) {
@@ -369,7 +356,7 @@ void nn_tsne_repulsion_fft(const double *y, size_t n, double *rep, double *sumw,
 
     /* Each thread takes a run of bands with about n / nthreads points. */
     int nbands = (int)((nrows + BAND - 1) / BAND), nt = nthreads < nbands ? nthreads : nbands;
-    job jobs[MAX_THREADS];
+    job jobs[NN_MAX_THREADS];
     for (int k = 0, b = 0; k < nt; k++) {
         int first = b;
         size_t goal = n * (size_t)(k + 1) / (size_t)nt;
@@ -409,12 +396,12 @@ void nn_tsne_repulsion_fft(const double *y, size_t n, double *rep, double *sumw,
      * the number of threads. */
     for (int phase = 0; phase < 3; phase++) {
         for (int k = 0; k < nt; k++) jobs[k].phase = phase;
-        run_threads(spread, jobs, nt);
+        nn_run_jobs(spread, jobs, sizeof jobs[0], nt);
     }
     job workers[4];
     for (int k = 0; k < nw; k++) workers[k] = (job){&c, k, nw, 0, 0, 0};
-    run_threads(convolve, workers, nw);
-    run_threads(interpolate, jobs, nt);
+    nn_run_jobs(convolve, workers, sizeof workers[0], nw);
+    nn_run_jobs(interpolate, jobs, sizeof jobs[0], nt);
 
     pthread_mutex_lock(&planner_lock);
     fftw_destroy_plan(c.rows_r2c);
