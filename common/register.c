@@ -49,6 +49,8 @@ void nn_shift_image(const nn_image_geom *g, const float *src, int dy, int dx, fl
 nn_image_geom nn_image_geom_of(const nn_header *h, const char *name)
 {
     if (h->ndim < 2) nn_die("%s: header: records are not images (shape needs height and width)", name);
+    if (h->ndim > 3)
+        nn_die("%s: header: records are not images (shape has %d dimensions, not HxW or HxWxC)", name, h->ndim);
     return (nn_image_geom){(int)h->shape[0], (int)h->shape[1], h->ndim > 2 ? (int)h->shape[2] : 1};
 }
 
@@ -66,17 +68,19 @@ void nn_header_f32_like(nn_header *dst, const nn_header *src)
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* out = the sums of in over the (2r+1)-wide window along one axis, the edge values repeated
- * beyond the edges; n values at stride s, `lines` lines at stride ls. */
+ * beyond the edges; n values at stride s, `lines` lines at stride ls. Each sum is added up
+ * afresh, in the same order for every shift: a running sum would carry rounding from one end
+ * of the line to the other, and equal windows must give equal costs for the ties to go to the
+ * smaller shift. */
 static void box_sums(const double *in, double *out, int n, size_t s, int lines, size_t ls, int r)
 {
     for (int l = 0; l < lines; l++) {
         const double *a = in + (size_t)l * ls;
         double *b = out + (size_t)l * ls;
-        double sum = 0;
-        for (int k = -r; k <= r; k++) sum += a[(size_t)clampi(k, 0, n - 1) * s];
         for (int i = 0; i < n; i++) {
+            double sum = 0;
+            for (int k = i - r; k <= i + r; k++) sum += a[(size_t)clampi(k, 0, n - 1) * s];
             b[(size_t)i * s] = sum;
-            sum += a[(size_t)clampi(i + r + 1, 0, n - 1) * s] - a[(size_t)clampi(i - r, 0, n - 1) * s];
         }
     }
 }
@@ -105,7 +109,7 @@ void nn_flow_field(const nn_image_geom *g, const float *ref, const float *img, i
                 box_sums(tmp, cost, g->w, 1, g->h, (size_t)g->w, W / 2);
                 box_sums(cost, tmp, g->h, (size_t)g->w, g->w, 1, W / 2);
                 for (size_t p = 0; p < n; p++)
-                    if (tmp[p] < best[p] * (1 - 1e-12)) best[p] = tmp[p], fy[p] = (int8_t)dy, fx[p] = (int8_t)dx;
+                    if (tmp[p] < best[p]) best[p] = tmp[p], fy[p] = (int8_t)dy, fx[p] = (int8_t)dx;
             }
     free(cost);
     free(tmp);

@@ -353,13 +353,23 @@ static void load_offsets(const apply_options *o, offsets *off, size_t *L)
     if (off->n == 0) nn_die("%s: no offsets from '%s' to edit with", o->vectors, base);
 }
 
+/* ID>TARGET, or ID>TARGET@S in a traversal (strength not NULL); ids are not cut short. */
+static char *edit_id(const char *id, const char *target, const double *strength)
+{
+    char s[64] = "";
+    if (strength) snprintf(s, sizeof s, "@%g", *strength);
+    size_t len = strlen(id) + 1 + strlen(target) + strlen(s) + 1;
+    char *out = nn_xmalloc(len);
+    snprintf(out, len, "%s>%s%s", id, target, s);
+    return out;
+}
+
 static void put_edit(nn_writer *w, const apply_options *o, const nn_record *rec, const char *target,
                      double s, const float *v)
 {
-    char id[1200];
-    if (o->steps) snprintf(id, sizeof id, "%s>%s@%g", rec->id, target, s);
-    else snprintf(id, sizeof id, "%s>%s", rec->id, target);
+    char *id = edit_id(rec->id, target, o->steps ? &s : NULL);
     nn_put_record(w, id, target, rec->group, v);
+    free(id);
 }
 
 static int run_apply(int argc, char **argv)
@@ -570,8 +580,10 @@ static int example_targets(const transfer_options *o, const nn_matrix *ex, examp
     }
     if (strcmp(o->target, "all") != 0) {   /* a typo must not silently drop an emotion */
         char *copy = nn_xstrdup(o->target);
-        for (char *save, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+        for (char *save, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+            if (strcmp(w, o->base) == 0) nn_die("'%s' is the base label, not a target (--target)", w);
             if (index_of(names, nl, w) < 0) nn_die("%s: no photo has the label '%s' (--target)", o->examples, w);
+        }
         free(copy);
     }
     if (n == 0) nn_die("%s: no person has both a '%s' photo and a target photo", o->examples, o->base);
@@ -653,15 +665,16 @@ static int run_transfer(int argc, char **argv)
     /* One flow per example base photo and input face, shared by the targets. */
     size_t d = ex.d, npix = (size_t)g.h * (size_t)g.w, nflows = 0;
     long *flow_of = nn_xmalloc(ex.n * sizeof(long));
-    for (size_t i = 0; i < ex.n; i++)
-        flow_of[i] = strcmp(ex.label[i], o.base) == 0 ? (long)nflows++ : -1;
+    for (size_t i = 0; i < ex.n; i++) flow_of[i] = -1;
+    for (int t = 0; t < nt; t++)
+        for (size_t k = 0; k < tg[t].n; k++)
+            if (flow_of[tg[t].base_row[k]] < 0) flow_of[tg[t].base_row[k]] = (long)nflows++;
     int8_t *fy = nn_xmalloc((nflows ? nflows : 1) * npix), *fx = nn_xmalloc((nflows ? nflows : 1) * npix);
     double *sum = nn_xmalloc(d * sizeof(double)), *sq = nn_xmalloc(d * sizeof(double));
     float *x = nn_xmalloc(d * sizeof(float)), *y = nn_xmalloc(d * sizeof(float));
     float *delta = nn_xmalloc(d * sizeof(float)), *warped = nn_xmalloc(d * sizeof(float));
     nn_record rec;
     uint64_t edited = 0;
-    char id[1200];
     while (nn_next_record(r, &rec) > 0) {
         if (strcmp(rec.label, o.base) != 0) continue;
         for (size_t j = 0; j < d; j++) {
@@ -679,8 +692,9 @@ static int run_transfer(int argc, char **argv)
                 nn_die("%s: record %llu (%s): no example person other than its own group '%s' has "
                        "both a '%s' and a '%s' photo", o.input, (unsigned long long)nn_reader_records(r),
                        rec.id, rec.group, o.base, tg[t].label);
-            snprintf(id, sizeof id, "%s>%s", rec.id, tg[t].label);
+            char *id = edit_id(rec.id, tg[t].label, NULL);
             nn_put_record(out, id, tg[t].label, rec.group, y);
+            free(id);
         }
         edited++;
     }

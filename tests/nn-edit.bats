@@ -224,3 +224,25 @@ examples() {
     assert_failure 1
     assert_output "nn-edit: nan.nns: record 1 (r0000): value 1 is nan, not an intensity in [0, 1]"
 }
+
+@test "transfer: where the faces match for every shift, nothing moves (ties go to no shift)" {
+    # 1x40 rows: different texture in the first 12 pixels, then flat 0.5 in both faces; the
+    # example's change is a dark dot at x = 30, which must stay at 30
+    row() { awk -v a="$1" -v dot="$2" 'BEGIN { for (i = 0; i < 40; i++) { v = i < 12 ? (i * a) % 1 : 0.5; if (i == dot) v = 0; printf "%s%.4f", i ? " " : "", v } print "" }'; }
+    echo "$(row 0.37 -1) $(row 0.37 30)" | nn-mkstream --values stdin --shape 1x40x1 -n 2 --labels normal,happy --groups p > ex.nns
+    row 0.61 -1 | nn-mkstream --values stdin --shape 1x40x1 -n 1 --labels normal --groups q > in.nns
+    run bash -c "nn-edit transfer -e ex.nns -r 2 -w 5 in.nns | nn-cat --json --data | sed 's/.*\"data\":\[//; s/\].*//' | tr ',' '\n' | awk 'NR > 12 && \$1 != 0.5 { print NR - 1, \$1 }'"
+    assert_output "30 0"
+}
+
+@test "transfer: the base label as a target, and records that are not images, are errors" {
+    examples > ex.nns
+    echo "0.25 0.5 0.5 0.75" | nn-mkstream --values stdin --shape 1x4x1 -n 1 --labels normal --groups q > in.nns
+    run nn-edit transfer -e ex.nns --target normal,happy in.nns
+    assert_failure 1
+    assert_output "nn-edit: 'normal' is the base label, not a target (--target)"
+    echo 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 | nn-mkstream --values stdin --shape 1x4x1x2 -n 2 --labels normal,happy --groups p > e4.nns
+    run nn-edit transfer -e e4.nns in.nns
+    assert_failure 1
+    assert_output "nn-edit: e4.nns: header: records are not images (shape has 4 dimensions, not HxW or HxWxC)"
+}
