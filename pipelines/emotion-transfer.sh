@@ -16,6 +16,7 @@ Options:
   --out DIR            output folder (default out/emotion)
   --pattern ERE        file names: group 1 the person, group 2 the emotion
                        (default '^(subject[0-9]+)\.([a-z]+)\.(png|gif|jpe?g)$')
+                       one photo per person and emotion
   --base LABEL         the neutral label (default normal)
   --emotions L,L,...   target emotions (default happy,sad,sleepy,surprised,wink)
   --size WxH           image size (default 64x64)
@@ -66,39 +67,41 @@ done
 DIR=$1
 [ -d "$DIR" ] || { echo "emotion-transfer.sh: $DIR: not a folder" >&2; exit 1; }
 case $MODEL in vae|pca) ;; *) echo "emotion-transfer.sh: --model: '$MODEL' is not vae or pca" >&2; exit 2 ;; esac
+[[ $RADIUS =~ ^[0-9]+,[0-9]*[13579]$ ]] ||
+    { echo "emotion-transfer.sh: --radius: '$RADIUS' is not R,W (W odd), such as 2,9" >&2; exit 2; }
 export OPENBLAS_NUM_THREADS=1
 . "$ROOT/pipelines/lib.sh"
 
 CV_STRENGTHS=(0 0.25 0.5 0.75 1)
-
-# pixel_edit R EXAMPLES ARGS...: the pixel edit (R = 0: the mean change of the example
-# persons) or the transfer (each person's change moved onto the face first, by up to R pixels).
-pixel_edit() {
-    local radius=$1 examples=$2
-    shift 2
-    nn-edit transfer -e "$examples" $SHRINK -r "$radius" -w "${RADIUS#*,}" --base "$BASE" "$@"
-}
 
 # quiet CMD...: CMD with its standard output dropped (its files are what is wanted).
 quiet() {
     "$@" > /dev/null
 }
 
-# choose_strengths OUT TRAIN R: for each emotion, the strength of CV_STRENGTHS whose edit at
-# radius R has the best mean registered SSIM over the training persons, each edited with the
-# changes of the others (leave one person out); ties go to the smaller strength. Emotions the
-# others do not predict get 0: the face is left as it is.
+# choose_strengths OUT TRAIN EMOTIONS EDIT_OPTION...: for each of EMOTIONS, the strength of
+# CV_STRENGTHS whose edit (nn-edit transfer -e TRAIN EDIT_OPTION...) has the best mean
+# registered SSIM over the training persons, each edited with the changes of the others (leave
+# one person out); ties go to the smaller strength. Emotions the others do not predict get 0:
+# the face is left as it is. Every setting is an argument, so that it is in the stage's key.
 choose_strengths() {
-    local out=$1 train=$2 radius=$3 dir=$OUT/cv-$3 t s
+    local out=$1 train=$2 emotions=$3 t s mine
+    local dir=$out.cv
+    shift 3
+    rm -rf "$dir"
     mkdir -p "$dir"
     local groups
     groups=$(nn-cat --json "$train" | sed 's/.*"group":"\([^"]*\)".*/\1/' | LC_ALL=C sort -u)
     : > "$dir/scores"
     for t in $groups; do
         nn-cat --filter "group=$t" -o "$dir/one.nns" "$train"
+        # the emotions this person has a photo of: the others cannot be scored
+        mine=$(nn-cat --json "$dir/one.nns" | sed 's/.*"label":"\([^"]*\)".*/\1/' |
+               grep -Fx -f <(tr , '\n' <<<"$emotions") | paste -sd, -) || true
+        [ -n "$mine" ] || continue
         for s in "${CV_STRENGTHS[@]}"; do
             # the person's own photos are never among the examples (nn-edit transfer skips them)
-            pixel_edit "$radius" "$train" --target "$EMOTIONS" -s "$s" -o "$dir/edit.nns" "$dir/one.nns" || continue
+            nn-edit transfer -e "$train" "$@" --target "$mine" -s "$s" -o "$dir/edit.nns" "$dir/one.nns" || return 1
             nn-score --real "$dir/one.nns" --base "$BASE" "cv=$dir/edit.nns" 2>/dev/null |
                 awk -v s="$s" '$1 == "cv" && $2 != "all" { print $2, s, $NF }' >> "$dir/scores" || true
         done
@@ -114,11 +117,13 @@ choose_strengths() {
     rm -rf "$dir"
 }
 
-# chosen_edits OUT STRENGTHS R TRAIN TEST: each emotion's edit at its own strength, in one stream.
+# chosen_edits OUT STRENGTHS TRAIN TEST EDIT_OPTION...: each emotion's edit at its own strength,
+# in one stream.
 chosen_edits() {
-    local out=$1 strengths=$2 radius=$3 train=$4 test=$5 e s parts=()
+    local out=$1 strengths=$2 train=$3 test=$4 e s parts=()
+    shift 4
     while IFS=$'\t' read -r e s _; do
-        pixel_edit "$radius" "$train" --target "$e" -s "$s" -o "$out.$e" "$test"
+        nn-edit transfer -e "$train" "$@" --target "$e" -s "$s" -o "$out.$e" "$test"
         parts+=("$out.$e")
     done < "$strengths"
     nn-cat -o "$out" "${parts[@]}"
@@ -154,12 +159,16 @@ done
 # The same arithmetic on the pixels (radius 0), and the transfer (each training person's change
 # moved onto the face pixel by pixel first), each emotion at the strength that did best on the
 # training persons, each predicted from the others.
-stage strengths-pixel "$OUT/strengths-pixel.tsv" choose_strengths "$OUT/strengths-pixel.tsv" "$TRAIN" 0
-stage pixel "$OUT/pixel.nns" chosen_edits "$OUT/pixel.nns" "$OUT/strengths-pixel.tsv" 0 "$TRAIN" "$TEST"
+PIXEL=(-r 0 $SHRINK --base "$BASE")
+MOVED=(-r "${RADIUS%,*}" -w "${RADIUS#*,}" $SHRINK --base "$BASE")
+stage strengths-pixel "$OUT/strengths-pixel.tsv" choose_strengths "$OUT/strengths-pixel.tsv" \
+    "$TRAIN" "$EMOTIONS" "${PIXEL[@]}"
+stage pixel "$OUT/pixel.nns" chosen_edits "$OUT/pixel.nns" "$OUT/strengths-pixel.tsv" "$TRAIN" "$TEST" \
+    "${PIXEL[@]}"
 stage strengths-transfer "$OUT/strengths-transfer.tsv" choose_strengths "$OUT/strengths-transfer.tsv" \
-    "$TRAIN" "${RADIUS%,*}"
+    "$TRAIN" "$EMOTIONS" "${MOVED[@]}"
 stage transfer "$OUT/transfer.nns" chosen_edits "$OUT/transfer.nns" "$OUT/strengths-transfer.tsv" \
-    "${RADIUS%,*}" "$TRAIN" "$TEST"
+    "$TRAIN" "$TEST" "${MOVED[@]}"
 PREDS=("plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "pixel=$OUT/pixel.nns" "transfer=$OUT/transfer.nns")
 stage score "$OUT/score.txt" to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
     --base "$BASE" "${PREDS[@]}"

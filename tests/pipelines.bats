@@ -102,8 +102,21 @@ for line in sys.stdin:
     run "$ROOT/pipelines/emotion-transfer.sh" --out out --pattern '^(p[0-9]+)\.([a-z]+)\.png$' \
         --size 24x24 --emotions happy,sad,surprised --epochs 50 --latent 8 --align 2,3 faces
     refute_output --partial "done in"
+    # a changed edit setting reruns the edits that use it, and only those
+    run "$ROOT/pipelines/emotion-transfer.sh" --out out --pattern '^(p[0-9]+)\.([a-z]+)\.png$' \
+        --size 24x24 --emotions happy,sad,surprised --epochs 50 --latent 8 --align 2,3 --radius 1,5 faces
+    assert_success
+    assert_line --regexp '^strengths-transfer +done in'
+    assert_line --regexp '^strengths-pixel +unchanged, skipped'
+    assert_line --regexp '^train +unchanged, skipped'
+    run "$ROOT/pipelines/emotion-transfer.sh" --out out --pattern '^(p[0-9]+)\.([a-z]+)\.png$' \
+        --size 24x24 --emotions happy,sad,surprised --epochs 50 --latent 8 --align 2,3 --radius 1,5 --no-shrink faces
+    assert_line --regexp '^strengths-pixel +done in'
     run "$ROOT/pipelines/emotion-transfer.sh" --model svm faces
     assert_failure 2
+    run "$ROOT/pipelines/emotion-transfer.sh" --radius 2 faces
+    assert_failure 2
+    assert_output "emotion-transfer.sh: --radius: '2' is not R,W (W odd), such as 2,9"
 }
 
 @test "fashion-mnist.sh without the dataset says what to install; a bad option exits 2" {
