@@ -62,6 +62,7 @@ typedef struct {
 typedef struct {
     const nn_opt *opts;
     const char *usage;    /* one line: "nn-cat [OPTION]... [FILE]..." */
+    const char *summary;  /* what the program does, for --help */
     int argc, i;
     char **argv;
     int only_positional;  /* after "--" */
@@ -70,12 +71,14 @@ typedef struct {
     int npos;
 } nn_opt_parser;
 
-void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, int argc, char **argv);
+/* Every parser also knows -h, --help (the usage, summary and options on stdout, exit 0) and
+ * -V, --version (exit 0): opts lists only the program's own options. */
+void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, const char *summary,
+                 int argc, char **argv);
 /* Returns the index of the next option in opts, or -1 when done. Unknown options and missing
  * arguments are usage errors (exit 2). */
 int nn_opt_next(nn_opt_parser *p);
 void nn_opt_free(nn_opt_parser *p);
-void nn_opt_help(const nn_opt_parser *p, const char *summary, FILE *out);
 _Noreturn void nn_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 long long nn_parse_int(const char *opt, const char *s, long long min, long long max);

@@ -22,11 +22,13 @@ void nn_usage_error(const char *usage, const char *fmt, ...)
     nn_exit_now(NN_EXIT_USAGE);
 }
 
-void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, int argc, char **argv)
+void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, const char *summary,
+                 int argc, char **argv)
 {
     memset(p, 0, sizeof *p);
     p->opts = opts;
     p->usage = usage;
+    p->summary = summary;
     current_usage = usage;
     p->argc = argc;
     p->argv = argv;
@@ -76,6 +78,32 @@ static int take_args(nn_opt_parser *p, int k, const char *shown, const char *inl
     return k;
 }
 
+static const nn_opt BUILTIN[] = {
+    {"help", 'h', 0, NULL, "print this help and exit"},
+    {"version", 'V', 0, NULL, "print the version and exit"},
+};
+
+static void print_option(const nn_opt *o, FILE *out)
+{
+    char left[96];
+    int n = 0;
+    if (o->short_name) n = snprintf(left, sizeof left, "-%c, ", o->short_name);
+    snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->name, o->nargs ? " " : "",
+             o->nargs ? o->argname : "");
+    fprintf(out, "  %-26s %s\n", left, o->help);
+}
+
+/* -h/--help and -V/--version, which every program has: they end the program. */
+_Noreturn static void builtin(const nn_opt_parser *p, int help)
+{
+    if (!help) nn_print_version();
+    printf("usage: %s\n%s\n\nOptions:\n", p->usage, p->summary);
+    for (int k = 0; p->opts[k].name; k++) print_option(&p->opts[k], stdout);
+    for (int k = 0; k < 2; k++) print_option(&BUILTIN[k], stdout);
+    nn_close_stdout();
+    exit(NN_EXIT_OK);
+}
+
 int nn_opt_next(nn_opt_parser *p)
 {
     while (p->i < p->argc) {
@@ -92,12 +120,18 @@ int nn_opt_next(nn_opt_parser *p)
             const char *name = a + 2, *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             int k = find_long(p, name, len);
+            for (int b = 0; k < 0 && b < 2; b++)
+                if (strlen(BUILTIN[b].name) == len && memcmp(BUILTIN[b].name, name, len) == 0) {
+                    if (eq) nn_usage_error(p->usage, "option '--%s' takes no argument", BUILTIN[b].name);
+                    builtin(p, b == 0);
+                }
             if (k < 0) nn_usage_error(p->usage, "unknown option '--%.*s'", (int)len, name);
             char shown[128];
             snprintf(shown, sizeof shown, "--%s", p->opts[k].name);
             return take_args(p, k, shown, eq ? eq + 1 : NULL);
         }
         int k = find_short(p, a[1]);
+        if (k < 0 && (a[1] == 'h' || a[1] == 'V') && !a[2]) builtin(p, a[1] == 'h');
         if (k < 0) nn_usage_error(p->usage, "unknown option '-%c'", a[1]);
         if (a[2] && p->opts[k].nargs == 0)
             nn_usage_error(p->usage, "option '-%c' takes no argument (write flags apart)", a[1]);
@@ -105,20 +139,6 @@ int nn_opt_next(nn_opt_parser *p)
         return take_args(p, k, shown, a[2] ? a + 2 : NULL);
     }
     return -1;
-}
-
-void nn_opt_help(const nn_opt_parser *p, const char *summary, FILE *out)
-{
-    fprintf(out, "usage: %s\n%s\n\nOptions:\n", p->usage, summary);
-    for (int k = 0; p->opts[k].name; k++) {
-        const nn_opt *o = &p->opts[k];
-        char left[96];
-        int n = 0;
-        if (o->short_name) n = snprintf(left, sizeof left, "-%c, ", o->short_name);
-        snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->name, o->nargs ? " " : "",
-                 o->nargs ? o->argname : "");
-        fprintf(out, "  %-26s %s\n", left, o->help);
-    }
 }
 
 long long nn_parse_int(const char *opt, const char *s, long long min, long long max)

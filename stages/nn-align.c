@@ -15,7 +15,7 @@ static const char SUMMARY[] =
     "Align the faces of INPUT (default -): each photo onto its person's base photo, and each\n"
     "person onto a reference face, by integer translation.";
 
-enum { O_OUTPUT, O_BASE, O_WITHIN, O_ACROSS, O_REFERENCE, O_SAVE_REFERENCE, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_BASE, O_WITHIN, O_ACROSS, O_REFERENCE, O_SAVE_REFERENCE };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the aligned stream to FILE (default -)"},
     [O_BASE] = {"base", 0, 1, "LABEL", "each person's reference photo (default normal)"},
@@ -23,8 +23,6 @@ static const nn_opt OPTS[] = {
     [O_ACROSS] = {"across", 0, 1, "R", "shift each person up to R pixels onto the reference (default 8; 0: off)"},
     [O_REFERENCE] = {"reference", 0, 1, "FILE", "the reference face (default: the mean base photo)"},
     [O_SAVE_REFERENCE] = {"save-reference", 0, 1, "FILE", "write the reference face used to FILE"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -36,7 +34,7 @@ typedef struct {
 static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
 {
     *o = (options){.output = "-", .base = "normal", .within = 4, .across = 8};
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -47,11 +45,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         case O_ACROSS: o->across = (int)nn_parse_int("--across", a, 0, 64); break;
         case O_REFERENCE: o->reference = a; break;
         case O_SAVE_REFERENCE: o->save_reference = a; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p->npos > 1) nn_usage_error(USAGE, "one INPUT at most");

@@ -11,7 +11,7 @@ static const char SUMMARY[] =
     "Concatenate nn-streams (FILE, or - for standard input; default -) to one stream, or\n"
     "print their header and label counts, print records as JSON, or export to NumPy.";
 
-enum { O_OUTPUT, O_INFO, O_JSON, O_DATA, O_HEAD, O_FILTER, O_TO, O_PROGRESS, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_INFO, O_JSON, O_DATA, O_HEAD, O_FILTER, O_TO, O_PROGRESS };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the stream to FILE (default -, stdout)"},
     [O_INFO] = {"info", 0, 0, NULL, "print the header, record count and counts per label"},
@@ -23,8 +23,6 @@ static const nn_opt OPTS[] = {
     [O_TO] = {"to", 0, 2, "npy FILE",
               "write the tensors to FILE (.npy) and id, label, group to a .tsv beside it"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "show progress on stderr even if not a terminal"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -69,7 +67,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->output = "-";
     o->head = -1;
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         switch (k) {
@@ -86,11 +84,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
             o->npy_path = p->arg[1];
             break;
         case O_PROGRESS: nn_progress_forced = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (o->with_data && o->mode != MODE_JSON) nn_usage_error(USAGE, "--data needs --json");

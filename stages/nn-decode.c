@@ -13,7 +13,7 @@ static const char USAGE[] = "nn-decode [OPTION]... -m MODEL [INPUT]\n"
 static const char SUMMARY[] =
     "Decode every latent vector of INPUT (default -) to an image with the model MODEL.";
 
-enum { O_MODEL, O_OUTPUT, O_SAMPLE, O_SEED, O_BATCH, O_THREADS, O_WORKER, O_HELP, O_VERSION };
+enum { O_MODEL, O_OUTPUT, O_SAMPLE, O_SEED, O_BATCH, O_THREADS, O_WORKER };
 static const nn_opt OPTS[] = {
     [O_MODEL] = {"model", 'm', 1, "MODEL", "the model file (nn-vae-train or nn-pca)"},
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the image stream to FILE (default -)"},
@@ -23,8 +23,6 @@ static const nn_opt OPTS[] = {
     [O_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
     [O_WORKER] = {"worker", 0, 1, "ENDPOINT", "work for the nn-farm at ENDPOINT (tcp://HOST:PORT"
                                              " or ipc://PATH) until it has no more tasks"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -142,7 +140,7 @@ int main(int argc, char **argv)
 {
     nn_init(argv[0]);
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, SUMMARY, argc, argv);
     const char *model = NULL, *output = "-", *worker = NULL;
     int cap = 256, k;
     long long sample = 0, seed = 0;
@@ -156,11 +154,6 @@ int main(int argc, char **argv)
         case O_BATCH: cap = (int)nn_parse_int("--batch", a, 1, 1 << 16); break;
         case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
         case O_WORKER: worker = a; break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!model) nn_usage_error(USAGE, "no model: give -m MODEL");

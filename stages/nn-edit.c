@@ -28,18 +28,16 @@ static const char TRANSFER_SUMMARY[] =
     "Give every base-label face of INPUT (default -) the change to each target label that the\n"
     "example persons of FILE show, each person's change first moved pixel by pixel onto the face.";
 
-enum { V_OUTPUT, V_BASE, V_SHRINK, V_HELP, V_VERSION };
+enum { V_OUTPUT, V_BASE, V_SHRINK };
 static const nn_opt VEC_OPTS[] = {
     [V_OUTPUT] = {"output", 'o', 1, "FILE", "write the vectors to FILE (default -)"},
     [V_BASE] = {"base", 0, 1, "LABEL", "the label offsets start from (default normal)"},
     [V_SHRINK] = {"shrink", 0, 0, NULL, "shrink each offset value by how much the pairs agree (James-Stein)"},
-    [V_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [V_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
 enum { A_VECTORS, A_OUTPUT, A_BASE, A_TARGET, A_STRENGTH, A_STEPS, A_MAX, A_MODEL, A_MODE,
-       A_CLIP, A_THREADS, A_HELP, A_VERSION };
+       A_CLIP, A_THREADS };
 static const nn_opt APPLY_OPTS[] = {
     [A_VECTORS] = {"vectors", 'v', 1, "FILE", "the emotion vectors (nn-edit vectors)"},
     [A_OUTPUT] = {"output", 'o', 1, "FILE", "write the edited stream to FILE (default -)"},
@@ -52,8 +50,6 @@ static const nn_opt APPLY_OPTS[] = {
     [A_MODE] = {"mode", 0, 1, "plain|residual", "with -m: decode(z+s*o), or x + decode(z+s*o) - decode(z)"},
     [A_CLIP] = {"clip", 0, 0, NULL, "clip the output to [0, 1] (for images edited without a model)"},
     [A_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
-    [A_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [A_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -157,7 +153,7 @@ static int group_ids(const nn_matrix *m, int **grp)
 static int run_vectors(int argc, char **argv)
 {
     nn_opt_parser p;
-    nn_opt_init(&p, VEC_OPTS, VEC_USAGE, argc, argv);
+    nn_opt_init(&p, VEC_OPTS, VEC_USAGE, VEC_SUMMARY, argc, argv);
     const char *output = "-", *base = "normal";
     int k, shrink = 0;
     while ((k = nn_opt_next(&p)) >= 0) {
@@ -165,11 +161,6 @@ static int run_vectors(int argc, char **argv)
         case V_OUTPUT: output = p.arg[0]; break;
         case V_BASE: base = p.arg[0]; break;
         case V_SHRINK: shrink = 1; break;
-        case V_HELP:
-            nn_opt_help(&p, VEC_SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case V_VERSION: nn_print_version();
         }
     }
     if (p.npos > 1) nn_usage_error(VEC_USAGE, "one LATENTS input at most");
@@ -257,7 +248,7 @@ typedef struct {
 static void parse_apply(apply_options *o, nn_opt_parser *p, int argc, char **argv)
 {
     *o = (apply_options){.output = "-", .target = "all", .strength = 1, .max = 1.5, .mode = -1};
-    nn_opt_init(p, APPLY_OPTS, APPLY_USAGE, argc, argv);
+    nn_opt_init(p, APPLY_OPTS, APPLY_USAGE, APPLY_SUMMARY, argc, argv);
     int k, strength_given = 0;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -277,11 +268,6 @@ static void parse_apply(apply_options *o, nn_opt_parser *p, int argc, char **arg
             else nn_usage_error(APPLY_USAGE, "--mode: '%s' is not plain or residual", a);
             break;
         case A_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
-        case A_HELP:
-            nn_opt_help(p, APPLY_SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case A_VERSION: nn_print_version();
         }
     }
     if (!o->vectors) nn_usage_error(APPLY_USAGE, "no vectors: give --vectors FILE");
@@ -481,8 +467,7 @@ static int run_apply(int argc, char **argv)
 
 /* ---- nn-edit transfer ---- */
 
-enum { T_EXAMPLES, T_OUTPUT, T_BASE, T_TARGET, T_STRENGTH, T_RADIUS, T_WINDOW, T_SHRINK, T_HELP,
-       T_VERSION };
+enum { T_EXAMPLES, T_OUTPUT, T_BASE, T_TARGET, T_STRENGTH, T_RADIUS, T_WINDOW, T_SHRINK };
 static const nn_opt TRANSFER_OPTS[] = {
     [T_EXAMPLES] = {"examples", 'e', 1, "FILE", "the example persons' photos (images with labels and groups)"},
     [T_OUTPUT] = {"output", 'o', 1, "FILE", "write the edited images to FILE (default -)"},
@@ -492,8 +477,6 @@ static const nn_opt TRANSFER_OPTS[] = {
     [T_RADIUS] = {"radius", 'r', 1, "R", "pixels a pixel of a change may move (default 2; 0: the plain mean change)"},
     [T_WINDOW] = {"window", 'w', 1, "W", "odd side of the window matched around a pixel (default 9)"},
     [T_SHRINK] = {"shrink", 0, 0, NULL, "shrink each pixel's mean change by how much the persons agree (James-Stein)"},
-    [T_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [T_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -514,7 +497,7 @@ static void parse_transfer(transfer_options *o, nn_opt_parser *p, int argc, char
 {
     *o = (transfer_options){.output = "-", .base = "normal", .target = "all", .strength = 1,
                             .radius = 2, .window = 9};
-    nn_opt_init(p, TRANSFER_OPTS, TRANSFER_USAGE, argc, argv);
+    nn_opt_init(p, TRANSFER_OPTS, TRANSFER_USAGE, TRANSFER_SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -530,11 +513,6 @@ static void parse_transfer(transfer_options *o, nn_opt_parser *p, int argc, char
             if (o->window % 2 == 0) nn_usage_error(TRANSFER_USAGE, "--window: %d is even: give an odd side", o->window);
             break;
         case T_SHRINK: o->shrink = 1; break;
-        case T_HELP:
-            nn_opt_help(p, TRANSFER_SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case T_VERSION: nn_print_version();
         }
     }
     if (!o->examples) nn_usage_error(TRANSFER_USAGE, "no examples: give --examples FILE");

@@ -13,8 +13,7 @@ static const char USAGE[] = "nn-encode [OPTION]... -m MODEL [INPUT]\n"
 static const char SUMMARY[] =
     "Encode every record of the image stream INPUT (default -) to its latent vector.";
 
-enum { O_MODEL, O_OUTPUT, O_EMIT, O_SEED, O_BATCH, O_THREADS, O_WORKER, O_PROGRESS, O_HELP,
-       O_VERSION };
+enum { O_MODEL, O_OUTPUT, O_EMIT, O_SEED, O_BATCH, O_THREADS, O_WORKER, O_PROGRESS };
 static const nn_opt OPTS[] = {
     [O_MODEL] = {"model", 'm', 1, "MODEL", "the model file (nn-vae-train or nn-pca)"},
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the latent stream to FILE (default -)"},
@@ -26,8 +25,6 @@ static const nn_opt OPTS[] = {
     [O_WORKER] = {"worker", 0, 1, "ENDPOINT", "work for the nn-farm at ENDPOINT (tcp://HOST:PORT"
                                              " or ipc://PATH) until it has no more tasks"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "show progress on stderr even if not a terminal"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -46,7 +43,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->output = "-";
     o->batch = 256;
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -65,11 +62,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
         case O_WORKER: o->worker = a; break;
         case O_PROGRESS: nn_progress_forced = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!o->model) nn_usage_error(USAGE, "no model: give -m MODEL");

@@ -22,7 +22,7 @@ static const char SUMMARY[] =
     "Hand the records of INPUT (default -) in tasks to the workers that connect to ENDPOINT,\n"
     "and write their results as one stream, in input order.";
 
-enum { O_WORKERS, O_OUTPUT, O_BATCH, O_WINDOW, O_TASK_TIMEOUT, O_VERBOSE, O_HELP, O_VERSION };
+enum { O_WORKERS, O_OUTPUT, O_BATCH, O_WINDOW, O_TASK_TIMEOUT, O_VERBOSE };
 static const nn_opt OPTS[] = {
     [O_WORKERS] = {"workers", 'w', 1, "ENDPOINT", "bind here for the workers: tcp://*:PORT, "
                                                   "tcp://HOST:PORT or ipc://PATH"},
@@ -33,8 +33,6 @@ static const nn_opt OPTS[] = {
     [O_TASK_TIMEOUT] = {"task-timeout", 0, 1, "SECONDS", "hand a task to another worker when "
                                                          "its result is this late (default 30)"},
     [O_VERBOSE] = {"verbose", 'v', 0, NULL, "report workers, tasks handed again and a summary"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -51,7 +49,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     o->batch = 256;
     o->window = 16;
     o->task_timeout = 30;
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -64,11 +62,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
             o->task_timeout = nn_parse_double("--task-timeout", a, 0.01, 1e6);
             break;
         case O_VERBOSE: o->verbose = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!o->workers) nn_usage_error(USAGE, "no endpoint for the workers: give -w ENDPOINT");

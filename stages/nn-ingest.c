@@ -20,7 +20,7 @@ static const char SUMMARY[] =
 
 enum { O_OUTPUT, O_LIST, O_MANIFEST, O_PATTERN, O_LABEL_CAPTURE, O_GROUP_CAPTURE,
        O_LABEL_FROM_DIR, O_IDX_LABELS, O_LABEL_NAMES, O_CHANNELS, O_CROP, O_SIZE, O_DTYPE,
-       O_SKIP_BAD, O_PROGRESS, O_HELP, O_VERSION };
+       O_SKIP_BAD, O_PROGRESS };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the stream to FILE (default -, stdout)"},
     [O_LIST] = {"list", 0, 1, "FILE", "also read input paths from FILE, one a line (- : stdin)"},
@@ -39,8 +39,6 @@ static const nn_opt OPTS[] = {
     [O_DTYPE] = {"dtype", 0, 1, "f32|u8", "f32 in [0,1] (default) or u8 in [0,255]"},
     [O_SKIP_BAD] = {"skip-bad", 0, 0, NULL, "skip unreadable images with a warning"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "show progress on stderr even if not a terminal"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -123,7 +121,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     o->output = "-";
     o->channels = 1;
     o->dtype = NN_F32;
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -167,11 +165,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
             break;
         case O_SKIP_BAD: o->skip_bad = 1; break;
         case O_PROGRESS: nn_progress_forced = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (o->pattern_arg) {

@@ -13,14 +13,12 @@ static const char USAGE[] = "nn-pca [OPTION]... -o MODEL [INPUT]";
 static const char SUMMARY[] =
     "Fit the top principal components of the stream INPUT (default -) and write them to MODEL.";
 
-enum { O_OUTPUT, O_COMPONENTS, O_THREADS, O_QUIET, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_COMPONENTS, O_THREADS, O_QUIET };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "MODEL", "the model file"},
     [O_COMPONENTS] = {"components", 'k', 1, "K", "components to keep (default 32)"},
     [O_THREADS] = {"threads", 't', 1, "N", "OpenBLAS threads (default: OpenBLAS's own)"},
     [O_QUIET] = {"quiet", 'q', 0, NULL, "do not report the explained variance"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -103,7 +101,7 @@ int main(int argc, char **argv)
 {
     nn_init(argv[0]);
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, SUMMARY, argc, argv);
     const char *output = NULL;
     int k = 32, quiet = 0, opt;
     while ((opt = nn_opt_next(&p)) >= 0) {
@@ -113,11 +111,6 @@ int main(int argc, char **argv)
         case O_COMPONENTS: k = (int)nn_parse_int("--components", a, 1, 1 << 16); break;
         case O_THREADS: openblas_set_num_threads((int)nn_parse_int("--threads", a, 1, 1024)); break;
         case O_QUIET: quiet = 1; break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!output) nn_usage_error(USAGE, "no model file: give -o MODEL");

@@ -16,7 +16,7 @@ static const char SUMMARY[] =
     "Score predicted faces against the real photos of REAL, per label and overall, next to the\n"
     "identity and pixel-offset baselines.";
 
-enum { O_REAL, O_TRAIN, O_BASE, O_SHIFT, O_WINDOW, O_JSON, O_PANEL, O_HELP, O_VERSION };
+enum { O_REAL, O_TRAIN, O_BASE, O_SHIFT, O_WINDOW, O_JSON, O_PANEL };
 static const nn_opt OPTS[] = {
     [O_REAL] = {"real", 'r', 1, "FILE", "the real photos: every person's base and target labels"},
     [O_TRAIN] = {"train", 0, 1, "FILE", "training photos: adds the pixel-offset baseline"},
@@ -25,8 +25,6 @@ static const nn_opt OPTS[] = {
     [O_WINDOW] = {"window", 0, 1, "W", "SSIM's square window, odd (default 7)"},
     [O_JSON] = {"json", 0, 0, NULL, "print JSON instead of the table"},
     [O_PANEL] = {"panel", 0, 1, "FILE", "write the picture's images: per person, base, then real and predicted per label"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -66,7 +64,7 @@ typedef struct {
 static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
 {
     *o = (options){.base = "normal", .shift = 4, .window = 7};
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -81,11 +79,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
             break;
         case O_JSON: o->json = 1; break;
         case O_PANEL: o->panel = a; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!o->real) nn_usage_error(USAGE, "no real photos: give --real FILE");

@@ -21,7 +21,7 @@ static const char SUMMARY[] =
     "counts are reported on stderr.";
 
 enum { O_TRAIN, O_VAL, O_TEST, O_RATIOS, O_SEED, O_BY, O_STRATIFY, O_HOLDOUT, O_STREAMING,
-       O_QUIET, O_HELP, O_VERSION };
+       O_QUIET };
 static const nn_opt OPTS[] = {
     [O_TRAIN] = {"train", 0, 1, "FILE", "write the train split to FILE"},
     [O_VAL] = {"val", 0, 1, "FILE", "write the validation split to FILE"},
@@ -34,8 +34,6 @@ static const nn_opt OPTS[] = {
     [O_STREAMING] = {"streaming", 0, 0, NULL, "assign record by record (constant memory, "
                                               "ratios on average)"},
     [O_QUIET] = {"quiet", 'q', 0, NULL, "do not report the splits on stderr"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -72,7 +70,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     parse_ratios(o, "0.8,0.1,0.1");
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -97,11 +95,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         }
         case O_STREAMING: o->streaming = 1; break;
         case O_QUIET: o->quiet = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p->npos > 1) nn_usage_error(USAGE, "one INPUT at most");

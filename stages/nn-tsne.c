@@ -15,7 +15,7 @@ static const char SUMMARY[] =
     "on an existing map.";
 
 enum { O_OUTPUT, O_DIMS, O_PERPLEXITY, O_ITERATIONS, O_EXAG, O_EXAG_ITERS, O_LR, O_INIT, O_SEED,
-       O_METHOD, O_THETA, O_THREADS, O_ADD_TO, O_REFERENCE, O_PROGRESS, O_HELP, O_VERSION };
+       O_METHOD, O_THETA, O_THREADS, O_ADD_TO, O_REFERENCE, O_PROGRESS };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the points to FILE (default -)"},
     [O_DIMS] = {"dims", 'd', 1, "2|3", "dimensions of the map (default 2)"},
@@ -32,8 +32,6 @@ static const nn_opt OPTS[] = {
     [O_ADD_TO] = {"add-to", 0, 1, "MAP", "place INPUT on MAP (nn-tsne's points for --reference)"},
     [O_REFERENCE] = {"reference", 0, 1, "FILE", "the vectors MAP was made from"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "progress and KL on stderr even if not a terminal"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -59,7 +57,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     o->theta = 0.5;
     o->method = -1;
     o->init = "pca";
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -93,11 +91,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         case O_ADD_TO: o->add_to = a; break;
         case O_REFERENCE: o->reference = a; break;
         case O_PROGRESS: nn_progress_forced = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p->npos > 1) nn_usage_error(USAGE, "one INPUT at most");

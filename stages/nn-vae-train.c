@@ -18,7 +18,7 @@ static const char SUMMARY[] =
 
 enum { O_MODEL, O_VAL, O_METRICS, O_HIDDEN, O_LATENT, O_LIKELIHOOD, O_SIGMA, O_BETA, O_WARMUP,
        O_EPOCHS, O_BATCH, O_LR, O_BETAS, O_WD, O_PATIENCE, O_SEED, O_RESUME, O_THREADS,
-       O_PROGRESS, O_HELP, O_VERSION };
+       O_PROGRESS };
 static const nn_opt OPTS[] = {
     [O_MODEL] = {"output", 'o', 1, "MODEL", "the model file (written after every epoch)"},
     [O_VAL] = {"val", 0, 1, "FILE", "validation stream: scored each epoch, keeps the best model"},
@@ -40,8 +40,6 @@ static const nn_opt OPTS[] = {
     [O_THREADS] = {"threads", 't', 1, "N", "worker threads, each with a slice of every batch "
                                           "(default: the number of cores, at most 8)"},
     [O_PROGRESS] = {"progress", 0, 0, NULL, "show progress on stderr even if not a terminal"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -82,7 +80,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     s->batch = 128;
     s->beta = 1;
     s->adam = (nn_adam){.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
-    nn_opt_init(p, OPTS, USAGE, argc, argv);
+    nn_opt_init(p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(p)) >= 0) {
         const char *a = p->arg[0];
@@ -121,11 +119,6 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         case O_RESUME: o->resume = 1; break;
         case O_THREADS: o->threads = (int)nn_parse_int("--threads", a, 1, 1024); break;
         case O_PROGRESS: nn_progress_forced = 1; break;
-        case O_HELP:
-            nn_opt_help(p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!o->model) nn_usage_error(USAGE, "no model file: give -o MODEL");

@@ -9,12 +9,10 @@
 
 static const char USAGE[] = "nn-render curves [OPTION]... [METRICS]";
 
-enum { O_OUTPUT, O_TITLE, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_TITLE };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "the PNG (default -, stdout)"},
     [O_TITLE] = {"title", 't', 1, "TEXT", "a title (default: the log's file name)"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -132,18 +130,13 @@ static void panel(cairo_t *cr, const metrics *m, int train, int val, const char 
 int render_curves(int argc, char **argv)
 {
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, "Draw nn-vae-train's metrics log (METRICS, default -) as a PNG.", argc, argv);
     const char *output = "-", *title = NULL;
     int k;
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
         case O_OUTPUT: output = p.arg[0]; break;
         case O_TITLE: title = p.arg[0]; break;
-        case O_HELP:
-            nn_opt_help(&p, "Draw nn-vae-train's metrics log (METRICS, default -) as a PNG.", stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p.npos > 1) nn_usage_error(USAGE, "one METRICS log at most");

@@ -9,7 +9,7 @@
 
 static const char USAGE[] = "nn-render grid [OPTION]... IMAGES...";
 
-enum { O_OUTPUT, O_COLS, O_HEAD, O_SCALE, O_CAPTION, O_TITLE, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_COLS, O_HEAD, O_SCALE, O_CAPTION, O_TITLE };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "the PNG (default -, stdout)"},
     [O_COLS] = {"cols", 'c', 1, "N", "columns for one stream (default: a square-ish grid)"},
@@ -17,8 +17,6 @@ static const nn_opt OPTS[] = {
     [O_SCALE] = {"scale", 's', 1, "K", "enlarge each image K times (default: to 64 pixels or more)"},
     [O_CAPTION] = {"caption", 0, 1, "none|id|label|group", "text under each image (default label)"},
     [O_TITLE] = {"title", 't', 1, "TEXT", "a title above the grid"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -75,7 +73,7 @@ static void read_row(const char *path, int head, int caption, row *out)
 int render_grid(int argc, char **argv)
 {
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, "Draw the images of one or more streams in a grid, as a PNG.", argc, argv);
     const char *output = "-", *title = NULL;
     int cols = 0, head = 0, scale = 0, caption = 2, k;
     while ((k = nn_opt_next(&p)) >= 0) {
@@ -91,11 +89,6 @@ int render_grid(int argc, char **argv)
             if (caption < 0) nn_usage_error(USAGE, "--caption: '%s' is not none, id, label or group", a);
             break;
         case O_TITLE: title = a; break;
-        case O_HELP:
-            nn_opt_help(&p, "Draw the images of one or more streams in a grid, as a PNG.", stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p.npos == 0) nn_usage_error(USAGE, "no IMAGES given");

@@ -23,7 +23,7 @@ static const char SUMMARY[] =
     "average), smaller ones kept as they are and enlarged by the page (nearest), all packed in\n"
     "PNG sprite sheets. The page uses no network.";
 
-enum { O_OUTPUT, O_TITLE, O_THUMB, O_MAX_THUMBS, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_TITLE, O_THUMB, O_MAX_THUMBS };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the page to FILE (default -, stdout)"},
     [O_TITLE] = {"title", 0, 1, "TEXT", "the page's title (default: POINTS' file name)"},
@@ -31,8 +31,6 @@ static const nn_opt OPTS[] = {
                  "thumbnails at most PX pixels wide and high (default 48; 4 to 512)"},
     [O_MAX_THUMBS] = {"max-thumbs", 0, 1, "N",
                       "embed at most N thumbnails, evenly spread over the points (default 20000)"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -896,7 +894,7 @@ int render_html(int argc, char **argv)
     int px = 48;
     size_t max_thumbs = 20000;
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
@@ -906,11 +904,6 @@ int render_html(int argc, char **argv)
         case O_MAX_THUMBS:
             max_thumbs = (size_t)nn_parse_int("--max-thumbs", p.arg[0], 0, 100000000);
             break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p.npos < 1) nn_usage_error(USAGE, "no POINTS given");

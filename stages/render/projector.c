@@ -25,14 +25,12 @@ static const char SUMMARY[] =
     "thumbnails shrink to fit (said on standard error). DIR is replaced whole or not at all;\n"
     "an existing DIR may hold nothing but an earlier export.";
 
-enum { O_OUTPUT, O_NAME, O_THUMB, O_SPRITE_MAX, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_NAME, O_THUMB, O_SPRITE_MAX };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "DIR", "the folder to write (required)"},
     [O_NAME] = {"name", 0, 1, "TEXT", "the tensor's name in the projector (default: VECTORS' file name)"},
     [O_THUMB] = {"thumb", 0, 1, "PX", "sprite images at most PX a side (default: theirs, at most 64)"},
     [O_SPRITE_MAX] = {"sprite-max", 0, 1, "PX", "the sprite at most PX a side (default 8192, the projector's)"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -356,7 +354,7 @@ int render_projector(int argc, char **argv)
     const char *dir = NULL, *name = NULL, *images = NULL;
     int thumb = 0, sprite_max = SPRITE_MAX;
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
@@ -366,11 +364,6 @@ int render_projector(int argc, char **argv)
         case O_SPRITE_MAX:
             sprite_max = (int)nn_parse_int("--sprite-max", p.arg[0], THUMB_MIN, 32767);
             break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (!dir) nn_usage_error(USAGE, "no output folder given (-o DIR)");

@@ -332,7 +332,7 @@ static const char SUMMARY[] =
     "Draw the 2-D points of POINTS (nn-tsne's output; default -) as dots coloured by label or\n"
     "group, with a legend, to a PNG.";
 
-enum { O_OUTPUT, O_BY, O_TITLE, O_SIZE, O_POINT_SIZE, O_ALPHA, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_BY, O_TITLE, O_SIZE, O_POINT_SIZE, O_ALPHA };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the PNG to FILE (default -, stdout)"},
     [O_BY] = {"by", 0, 1, "label|group", "colour the points by label or group (default label)"},
@@ -340,8 +340,6 @@ static const nn_opt OPTS[] = {
     [O_SIZE] = {"size", 0, 1, "PX", "the square picture's side (default 900)"},
     [O_POINT_SIZE] = {"point-size", 0, 1, "R", "the dots' radius in pixels (default: by N)"},
     [O_ALPHA] = {"alpha", 0, 1, "A", "the dots' opacity, 0 to 1 (default: by N)"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -363,7 +361,7 @@ int render_scatter(int argc, char **argv)
     int by_group = 0, size = 900;
     double radius = -1, alpha = -1;
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
@@ -373,11 +371,6 @@ int render_scatter(int argc, char **argv)
         case O_SIZE: size = (int)nn_parse_int("--size", p.arg[0], 200, 8000); break;
         case O_POINT_SIZE: radius = nn_parse_double("--point-size", p.arg[0], 0.1, 100); break;
         case O_ALPHA: alpha = nn_parse_double("--alpha", p.arg[0], 0.01, 1); break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p.npos > 1) nn_usage_error(USAGE, "one POINTS input at most");

@@ -13,15 +13,13 @@ static const char SUMMARY[] =
     "Draw the images of IMAGES (an image stream) as thumbnails at their points in POINTS\n"
     "(nn-tsne's output), matched by id, one a grid cell, to a PNG.";
 
-enum { O_OUTPUT, O_BY, O_TITLE, O_SIZE, O_THUMB, O_HELP, O_VERSION };
+enum { O_OUTPUT, O_BY, O_TITLE, O_SIZE, O_THUMB };
 static const nn_opt OPTS[] = {
     [O_OUTPUT] = {"output", 'o', 1, "FILE", "write the PNG to FILE (default -, stdout)"},
     [O_BY] = {"by", 0, 1, "label|group", "colour the points by label or group (default label)"},
     [O_TITLE] = {"title", 0, 1, "TEXT", "the title (default: the file name of POINTS)"},
     [O_SIZE] = {"size", 0, 1, "PX", "the square picture's side (default 1200)"},
     [O_THUMB] = {"thumb", 0, 1, "PX", "the thumbnails' (and the grid cells') side (default 28)"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help and exit"},
-    [O_VERSION] = {"version", 'V', 0, NULL, "print the version and exit"},
     {0},
 };
 
@@ -77,7 +75,7 @@ int render_thumbs(int argc, char **argv)
     const char *output = "-", *title = NULL;
     int by_group = 0, size = 1200, thumb = 28;
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, SUMMARY, argc, argv);
     int k;
     while ((k = nn_opt_next(&p)) >= 0) {
         switch (k) {
@@ -86,11 +84,6 @@ int render_thumbs(int argc, char **argv)
         case O_TITLE: title = p.arg[0]; break;
         case O_SIZE: size = (int)nn_parse_int("--size", p.arg[0], 200, 8000); break;
         case O_THUMB: thumb = (int)nn_parse_int("--thumb", p.arg[0], 4, 512); break;
-        case O_HELP:
-            nn_opt_help(&p, SUMMARY, stdout);
-            nn_close_stdout();
-            exit(NN_EXIT_OK);
-        case O_VERSION: nn_print_version();
         }
     }
     if (p.npos != 2) nn_usage_error(USAGE, "give POINTS and IMAGES");

@@ -11,11 +11,10 @@
 #define SIZE 24
 
 static const char USAGE[] = "nn-mkfaces [OPTION]...";
-enum { O_PERSONS, O_SEED, O_HELP };
+enum { O_PERSONS, O_SEED };
 static const nn_opt OPTS[] = {
     [O_PERSONS] = {"persons", 'n', 1, "N", "persons, each with every emotion (default 12)"},
     [O_SEED] = {"seed", 0, 1, "S", "seed of the persons' features (default 1)"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help"},
     {0},
 };
 
@@ -60,16 +59,12 @@ int main(int argc, char **argv)
 {
     nn_init(argv[0]);
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, "Write drawn faces with emotions as a 24x24 image stream to stdout.", argc, argv);
     int persons = 12, k;
     long long seed = 1;
     while ((k = nn_opt_next(&p)) >= 0) {
         if (k == O_PERSONS) persons = (int)nn_parse_int("--persons", p.arg[0], 1, 99);
         if (k == O_SEED) seed = nn_parse_int("--seed", p.arg[0], 0, 1LL << 62);
-        if (k == O_HELP) {
-            nn_opt_help(&p, "Write drawn faces with emotions as a 24x24 image stream to stdout.", stdout);
-            return 0;
-        }
     }
     nn_rng rng;
     nn_rng_seed(&rng, (uint64_t)seed);

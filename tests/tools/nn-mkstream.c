@@ -10,7 +10,7 @@
 static const char USAGE[] = "nn-mkstream [OPTION]...";
 enum { O_KIND, O_DTYPE, O_SHAPE, O_COUNT, O_LABELS, O_GROUPS, O_VALUES, O_SEED, O_META,
        O_VERSION_FIELD, O_TRAILER_COUNT, O_NO_TRAILER, O_TENSOR_BYTES, O_ARRAY_LEN, O_CLUSTERS,
-       O_HELP };
+       N_OPTS };
 static const nn_opt OPTS[] = {
     [O_KIND] = {"kind", 0, 1, "KIND", "header kind (default image)"},
     [O_DTYPE] = {"dtype", 0, 1, "f32|u8", "element type (default f32)"},
@@ -30,8 +30,7 @@ static const nn_opt OPTS[] = {
     [O_NO_TRAILER] = {"no-trailer", 0, 0, NULL, "end without a trailer"},
     [O_TENSOR_BYTES] = {"tensor-bytes", 0, 1, "N", "bytes in each record's bin"},
     [O_ARRAY_LEN] = {"array-len", 0, 1, "N", "elements in each record's array"},
-    [O_HELP] = {"help", 'h', 0, NULL, "print this help"},
-    {0},
+    [N_OPTS] = {0},
 };
 
 static int split(char *s, const char *sep, char **out, int max)
@@ -63,7 +62,7 @@ int main(int argc, char **argv)
     long long count = 3, version = NN_STREAM_VERSION, trailer = -1, tensor_bytes = -1,
               array_len = 4, seed = 1, clusters = 5;
     nn_opt_parser p;
-    nn_opt_init(&p, OPTS, USAGE, argc, argv);
+    nn_opt_init(&p, OPTS, USAGE, "Write a test nn-stream to stdout.", argc, argv);
     int k;
     while ((k = nn_opt_next(&p)) >= 0) {
         const char *a = p.arg[0];
@@ -83,7 +82,6 @@ int main(int argc, char **argv)
         case O_TENSOR_BYTES: tensor_bytes = nn_parse_int("--tensor-bytes", a, 0, 1 << 30); break;
         case O_ARRAY_LEN: array_len = nn_parse_int("--array-len", a, 0, 100); break;
         case O_CLUSTERS: clusters = nn_parse_int("--clusters", a, 1, 1000); break;
-        case O_HELP: nn_opt_help(&p, "Write a test nn-stream to stdout.", stdout); return 0;
         }
     }
     nn_opt_free(&p);

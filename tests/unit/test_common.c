@@ -449,7 +449,7 @@ static void test_options(void)
     char *argv[] = {"prog", "a", "--head=5", "-n", "3", "-n7", "--to", "npy", "out",
                     "-", "-j", "--", "--json", NULL};
     nn_opt_parser p;
-    nn_opt_init(&p, opts, "prog", 13, argv);
+    nn_opt_init(&p, opts, "prog", "", 13, argv);
     int k, heads = 0, json = 0;
     const char *head_vals[3] = {0}, *to[2] = {0};
     while ((k = nn_opt_next(&p)) >= 0) {
