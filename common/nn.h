@@ -79,6 +79,9 @@ void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, const 
  * arguments are usage errors (exit 2). */
 int nn_opt_next(nn_opt_parser *p);
 void nn_opt_free(nn_opt_parser *p);
+/* A usage error when output is "-" and standard output is a terminal: WHAT (e.g. "a binary
+ * stream") is not for the eye. */
+void nn_refuse_terminal(const char *output, const char *usage, const char *what);
 _Noreturn void nn_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 long long nn_parse_int(const char *opt, const char *s, long long min, long long max);

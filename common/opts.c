@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *current_usage = "";
 
@@ -20,6 +21,12 @@ void nn_usage_error(const char *usage, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nusage: %s\nTry '%s --help' for more information.\n", usage, nn_prog);
     nn_exit_now(NN_EXIT_USAGE);
+}
+
+void nn_refuse_terminal(const char *output, const char *usage, const char *what)
+{
+    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+        nn_usage_error(usage, "refusing to write %s to a terminal (use -o FILE)", what);
 }
 
 void nn_opt_init(nn_opt_parser *p, const nn_opt *opts, const char *usage, const char *summary,

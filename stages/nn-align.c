@@ -48,8 +48,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         }
     }
     if (p->npos > 1) nn_usage_error(USAGE, "one INPUT at most");
-    if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    nn_refuse_terminal(o->output, USAGE, "a binary stream");
     o->input = p->npos ? p->pos[0] : "-";
 }
 

@@ -162,8 +162,7 @@ int main(int argc, char **argv)
     if (worker && (p.npos || sample || strcmp(output, "-") != 0))
         nn_usage_error(USAGE, "--worker: the farm sends the input and takes the output; give "
                               "no INPUT, no --sample and no --output");
-    if (!worker && strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    if (!worker) nn_refuse_terminal(output, USAGE, "a binary stream");
     const char *input = p.npos ? p.pos[0] : "-";
     nn_model m;
     char err[700];

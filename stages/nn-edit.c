@@ -53,12 +53,6 @@ static const nn_opt APPLY_OPTS[] = {
     {0},
 };
 
-static void refuse_terminal(const char *output, const char *usage)
-{
-    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(usage, "refusing to write a binary stream to a terminal (use -o FILE)");
-}
-
 /* ---- nn-edit vectors ---- */
 
 static int index_of(char **names, int n, const char *s)
@@ -164,7 +158,7 @@ static int run_vectors(int argc, char **argv)
         }
     }
     if (p.npos > 1) nn_usage_error(VEC_USAGE, "one LATENTS input at most");
-    refuse_terminal(output, VEC_USAGE);
+    nn_refuse_terminal(output, VEC_USAGE, "a binary stream");
     const char *input = p.npos ? p.pos[0] : "-";
     nn_header in = {0};
     nn_matrix m;
@@ -275,7 +269,7 @@ static void parse_apply(apply_options *o, nn_opt_parser *p, int argc, char **arg
     if (o->steps && strength_given) nn_usage_error(APPLY_USAGE, "--strength and --steps exclude each other");
     if (o->mode >= 0 && !o->model) nn_usage_error(APPLY_USAGE, "--mode needs -m MODEL (it decodes)");
     if (o->mode < 0) o->mode = o->model ? MODE_PLAIN : MODE_LATENT;
-    refuse_terminal(o->output, APPLY_USAGE);
+    nn_refuse_terminal(o->output, APPLY_USAGE, "a binary stream");
     o->input = p->npos ? p->pos[0] : "-";
 }
 
@@ -517,7 +511,7 @@ static void parse_transfer(transfer_options *o, nn_opt_parser *p, int argc, char
     }
     if (!o->examples) nn_usage_error(TRANSFER_USAGE, "no examples: give --examples FILE");
     if (p->npos > 1) nn_usage_error(TRANSFER_USAGE, "one INPUT at most");
-    refuse_terminal(o->output, TRANSFER_USAGE);
+    nn_refuse_terminal(o->output, TRANSFER_USAGE, "a binary stream");
     o->input = p->npos ? p->pos[0] : "-";
 }
 

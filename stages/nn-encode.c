@@ -71,8 +71,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
                               "no INPUT and no --output");
     o->input = p->npos ? p->pos[0] : "-";
     if (o->worker) return;
-    if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    nn_refuse_terminal(o->output, USAGE, "a binary stream");
 }
 
 /* A batch of records waiting to be encoded: their values and identities. */

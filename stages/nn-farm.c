@@ -67,8 +67,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
     if (!o->workers) nn_usage_error(USAGE, "no endpoint for the workers: give -w ENDPOINT");
     if (p->npos > 1) nn_usage_error(USAGE, "one INPUT at most");
     o->input = p->npos ? p->pos[0] : "-";
-    if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    nn_refuse_terminal(o->output, USAGE, "a binary stream");
 }
 
 /* ---------------------------------------------------------------- tasks, from the input */

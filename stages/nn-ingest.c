@@ -193,8 +193,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
                             nn_dtype_size(o->dtype) > NN_MAX_RECORD_BYTES)
         nn_usage_error(USAGE, "--size %s makes records larger than %u bytes", o->size_arg,
                        NN_MAX_RECORD_BYTES);
-    if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    nn_refuse_terminal(o->output, USAGE, "a binary stream");
 }
 
 /* ---------------------------------------------------------------- finding the inputs */

@@ -114,8 +114,7 @@ int main(int argc, char **argv)
         }
     }
     if (!output) nn_usage_error(USAGE, "no model file: give -o MODEL");
-    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    nn_refuse_terminal(output, USAGE, "a binary stream");
     if (p.npos > 1) nn_usage_error(USAGE, "one INPUT at most");
     const char *input = p.npos ? p.pos[0] : "-";
 

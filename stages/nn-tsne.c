@@ -106,8 +106,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
     }
-    if (strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a binary stream to a terminal (use -o FILE)");
+    nn_refuse_terminal(o->output, USAGE, "a binary stream");
 }
 
 static int neighbours(const options *o, size_t n_ref, const char *what)

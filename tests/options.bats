@@ -19,7 +19,7 @@ commands() {
 @test "--help and -h: usage, summary and options on stdout, ending with -h and -V; exit 0" {
     local cmd
     while read -r cmd; do
-        run --separate-stderr $cmd --help
+        run --separate-stderr $cmd --help < /dev/null
         [ "$status" -eq 0 ] || fail "$cmd --help: exit $status"
         [ -z "$stderr" ] || fail "$cmd --help wrote to stderr: $stderr"
         [[ ${lines[0]} == "usage: $cmd "* ]] || fail "$cmd --help: first line '${lines[0]}'"
@@ -32,11 +32,37 @@ commands() {
 @test "--version and -V: the program and version on stdout, exit 0; --help=X is a usage error" {
     local cmd
     while read -r cmd; do
-        run --separate-stderr $cmd -V
+        run --separate-stderr $cmd -V < /dev/null
         [ "$status" -eq 0 ] || fail "$cmd -V: exit $status"
         [[ $output == "${cmd%% *} (neuro-noodle) "* ]] || fail "$cmd -V: '$output'"
     done < <(commands)
     run nn-split --help=x
     assert_failure 2
     assert_line --index 0 "nn-split: option '--help' takes no argument"
+}
+
+@test "a binary stream, PNG or page is never written to a terminal: usage error, exit 2" {
+    command -v script >/dev/null || skip "script (bsdutils) is not installed"
+    local cmd what
+    while IFS='|' read -r cmd what; do
+        run script -qec "$cmd" /dev/null < /dev/null   # script would read the list
+        [ "$status" -eq 2 ] || fail "$cmd on a terminal: exit $status"
+        [[ $output == *"${cmd%% *}: refusing to write $what to a terminal"* ]] || fail "$cmd: '$output'"
+    done <<'LIST'
+nn-tsne x.nns|a binary stream
+nn-align x.nns|a binary stream
+nn-edit vectors x.nns|a binary stream
+nn-edit apply -v v.nns x.nns|a binary stream
+nn-edit transfer -e e.nns x.nns|a binary stream
+nn-encode -m m.nns x.nns|a binary stream
+nn-decode -m m.nns x.nns|a binary stream
+nn-pca -o - x.nns|a binary stream
+nn-ingest dir|a binary stream
+nn-split --train - --val v.nns --test t.nns x.nns|a binary stream
+nn-farm -w ipc://x x.nns|a binary stream
+nn-cat x.nns|a binary stream
+nn-render scatter x.nns|a PNG
+nn-render thumbs p.nns i.nns|a PNG
+nn-render html p.nns|HTML
+LIST
 }

@@ -375,8 +375,7 @@ int render_scatter(int argc, char **argv)
     }
     if (p.npos > 1) nn_usage_error(USAGE, "one POINTS input at most");
     if (p.npos) input = p.pos[0];
-    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a PNG to a terminal (use -o FILE)");
+    nn_refuse_terminal(output, USAGE, "a PNG");
     if (!title) title = map_title_of(input);
 
     nn_matrix m;

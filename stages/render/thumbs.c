@@ -91,8 +91,7 @@ int render_thumbs(int argc, char **argv)
     if (strcmp(points, "-") == 0 && strcmp(images, "-") == 0)
         nn_usage_error(USAGE, "standard input (-) can be read only once");
     if (thumb * 4 > size) nn_usage_error(USAGE, "--thumb %d: more than a quarter of --size %d", thumb, size);
-    if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
-        nn_usage_error(USAGE, "refusing to write a PNG to a terminal (use -o FILE)");
+    nn_refuse_terminal(output, USAGE, "a PNG");
     if (!title) title = map_title_of(points);
 
     nn_matrix m;
