@@ -421,6 +421,13 @@ void nn_model_decode(const nn_model *m, nn_vae_work *w, const float *z, int n, f
 typedef struct {
     int h, w, c;
 } nn_image_geom;
+/* A region's top-left corner (y0, x0) in an image. */
+typedef struct {
+    const float *img;
+    int y0, x0;
+} nn_image_view;
+/* The mean squared difference of the h x w regions a and b, over every channel. */
+double nn_region_mse(const nn_image_geom *g, nn_image_view a, nn_image_view b, int h, int w);
 /* The (dy, dx) within +-R that makes img[y + dy][x + dx] best match ref[y][x] (least squared
  * error over the image without an R-pixel border); ties go to the smaller shift. */
 void nn_register_shift(const nn_image_geom *g, const float *ref, const float *img, int R, int *dy, int *dx);

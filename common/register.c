@@ -6,15 +6,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-static double inner_mse(const nn_image_geom *g, const float *ref, const float *img, int R, int dy, int dx)
+double nn_region_mse(const nn_image_geom *g, nn_image_view a, nn_image_view b, int h, int w)
 {
-    int h = g->h - 2 * R, w = g->w - 2 * R;
     double s = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < g->c; c++) {
-                double d = (double)ref[((size_t)(R + y) * g->w + R + x) * g->c + c] -
-                           img[((size_t)(R + y + dy) * g->w + R + x + dx) * g->c + c];
+                double d = (double)a.img[((size_t)(a.y0 + y) * g->w + a.x0 + x) * g->c + c] -
+                           b.img[((size_t)(b.y0 + y) * g->w + b.x0 + x) * g->c + c];
                 s += d * d;
             }
     return s / ((double)h * w * g->c);
@@ -29,7 +28,8 @@ void nn_register_shift(const nn_image_geom *g, const float *ref, const float *im
         for (int y = -r; y <= r; y++)
             for (int x = -r; x <= r; x++) {
                 if (abs(y) != r && abs(x) != r) continue;
-                double e = inner_mse(g, ref, img, R, y, x);
+                double e = nn_region_mse(g, (nn_image_view){ref, R, R}, (nn_image_view){img, R + y, R + x},
+                                         g->h - 2 * R, g->w - 2 * R);
                 if (e < best) best = e, *dy = y, *dx = x;
             }
 }

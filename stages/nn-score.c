@@ -35,10 +35,10 @@ typedef struct {
     char **pred_name, **pred_file;
 } options;
 
-typedef struct {
-    int h, w, c;          /* image geometry */
-    size_t d;
-} geometry;
+typedef nn_image_geom geometry;
+
+/* Values in an image (an image stream's records have at most three dimensions). */
+static size_t values_of(const geometry *g) { return (size_t)g->h * (size_t)g->w * (size_t)g->c; }
 
 /* One row of the table: a method's mean scores over the pairs of one label. */
 typedef struct {
@@ -105,23 +105,7 @@ static void parse_options(options *o, nn_opt_parser *p, int argc, char **argv)
 
 /* ---- metrics on images of geometry g; a region is [y0, y0+h) x [x0, x0+w) ---- */
 
-typedef struct {
-    const float *img;
-    int y0, x0;
-} view;
-
-static double region_mse(const geometry *g, view a, view b, int h, int w)
-{
-    double s = 0;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int c = 0; c < g->c; c++) {
-                double d = (double)a.img[((size_t)(a.y0 + y) * g->w + a.x0 + x) * g->c + c] -
-                           b.img[((size_t)(b.y0 + y) * g->w + b.x0 + x) * g->c + c];
-                s += d * d;
-            }
-    return s / ((double)h * w * g->c);
-}
+typedef nn_image_view view;
 
 /* Mean SSIM over every full win x win window of the region and every channel: uniform window,
  * sample covariance, data range 1, K1 = 0.01, K2 = 0.03 (Wang et al. 2004; scikit-image's
@@ -182,8 +166,7 @@ static size_t add_pair(pairs *P, const options *o, const geometry *g, const nn_m
     }
     P->real[P->n] = r;
     P->base[P->n] = b;
-    nn_image_geom ig = {g->h, g->w, g->c};
-    nn_register_shift(&ig, real->x + b * g->d, real->x + r * g->d, o->shift, &P->dy[P->n], &P->dx[P->n]);
+    nn_register_shift(g, real->x + b * values_of(g), real->x + r * values_of(g), o->shift, &P->dy[P->n], &P->dx[P->n]);
     P->pair_of[r] = (long)P->n;
     return P->n++;
 }
@@ -224,10 +207,10 @@ static void names_alloc(nn_matrix *m, size_t n, size_t d)
 static void baseline_identity(method *M, const nn_matrix *real, const pairs *P, const geometry *g)
 {
     M->name = nn_xstrdup("identity");
-    names_alloc(&M->m, P->n, g->d);
+    names_alloc(&M->m, P->n, values_of(g));
     M->pair = nn_xmalloc((P->n + 1) * sizeof(size_t));
     for (size_t i = 0; i < P->n; i++) {
-        memcpy(M->m.x + i * g->d, real->x + P->base[i] * g->d, g->d * sizeof(float));
+        memcpy(M->m.x + i * values_of(g), real->x + P->base[i] * values_of(g), values_of(g) * sizeof(float));
         M->m.label[i] = nn_xstrdup(real->label[P->real[i]]);
         M->m.group[i] = nn_xstrdup(real->group[P->real[i]]);
         M->m.id[i] = nn_xstrdup(real->id[P->base[i]]);
@@ -258,11 +241,11 @@ static void baseline_offset(method *M, const options *o, const nn_matrix *real, 
     nn_header th = {0};
     nn_matrix train;
     nn_matrix_load_named(o->train, &th, &train, 0, 1);
-    if (th.count != g->d) nn_die("%s: header: records are %zu values, the real photos %zu", o->train, th.count, g->d);
+    if (th.count != values_of(g)) nn_die("%s: header: records are %zu values, the real photos %zu", o->train, th.count, values_of(g));
     nn_row_index tix;
     nn_row_index_build(&tix, &train);
     M->name = nn_xstrdup("pixel-offset");
-    names_alloc(&M->m, P->n, g->d);
+    names_alloc(&M->m, P->n, values_of(g));
     M->pair = nn_xmalloc((P->n + 1) * sizeof(size_t));
     nn_strcount slot = {0};                          /* label -> its offset's slot + 1 */
     double *offs = NULL;
@@ -271,14 +254,14 @@ static void baseline_offset(method *M, const options *o, const nn_matrix *real, 
         const char *lab = real->label[P->real[i]];
         uint64_t k = nn_strcount_get(&slot, lab);
         if (!k) {
-            offs = nn_xrealloc(offs, (nslots + 1) * g->d * sizeof(double));
-            train_offset(&train, &tix, o, lab, g->d, offs + nslots * g->d);
+            offs = nn_xrealloc(offs, (nslots + 1) * values_of(g) * sizeof(double));
+            train_offset(&train, &tix, o, lab, values_of(g), offs + nslots * values_of(g));
             nn_strcount_set(&slot, lab, k = ++nslots);
         }
-        const double *off = offs + (k - 1) * g->d;
-        const float *base = real->x + P->base[i] * g->d;
-        float *y = M->m.x + i * g->d;
-        for (size_t j = 0; j < g->d; j++) {
+        const double *off = offs + (k - 1) * values_of(g);
+        const float *base = real->x + P->base[i] * values_of(g);
+        float *y = M->m.x + i * values_of(g);
+        for (size_t j = 0; j < values_of(g); j++) {
             double v = base[j] + off[j];
             y[j] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
         }
@@ -315,11 +298,11 @@ static void add_scores(scores *s, const geometry *g, const options *o, const flo
                        const float *real, int dy, int dx)
 {
     int R = o->shift, h = g->h - 2 * R, w = g->w - 2 * R;
-    double e = region_mse(g, (view){pred, 0, 0}, (view){real, 0, 0}, g->h, g->w);
+    double e = nn_region_mse(g, (view){pred, 0, 0}, (view){real, 0, 0}, g->h, g->w);
     s->mse += e;
     s->psnr += psnr(e);
     s->ssim += region_ssim(g, (view){pred, 0, 0}, (view){real, 0, 0}, g->h, g->w, o->window);
-    e = region_mse(g, (view){pred, R, R}, (view){real, R + dy, R + dx}, h, w);
+    e = nn_region_mse(g, (view){pred, R, R}, (view){real, R + dy, R + dx}, h, w);
     s->reg_mse += e;
     s->reg_psnr += psnr(e);
     s->reg_ssim += region_ssim(g, (view){pred, R, R}, (view){real, R + dy, R + dx}, h, w, o->window);
@@ -334,7 +317,7 @@ static void score_method(method *M, const options *o, const geometry *g, const n
         size_t k = M->pair[i];
         int l = 0;
         while (strcmp(labels[l], real->label[P->real[k]]) != 0) l++;
-        add_scores(&M->by_label[l], g, o, M->m.x + i * g->d, real->x + P->real[k] * g->d, P->dy[k], P->dx[k]);
+        add_scores(&M->by_label[l], g, o, M->m.x + i * values_of(g), real->x + P->real[k] * values_of(g), P->dy[k], P->dx[k]);
     }
     scores *all = &M->by_label[nl];
     int present = 0;
@@ -455,8 +438,7 @@ int main(int argc, char **argv)
     nn_header rh = {0};
     nn_matrix real;
     nn_matrix_load_named(o.real, &rh, &real, 0, 1);
-    nn_image_geom ig = nn_image_geom_of(&rh, o.real);
-    geometry g = {.h = ig.h, .w = ig.w, .c = ig.c, .d = rh.count};
+    geometry g = nn_image_geom_of(&rh, o.real);
     if (2 * o.shift + o.window > g.h || 2 * o.shift + o.window > g.w)
         nn_die("%s: images of %dx%d are too small for --shift %d and --window %d", o.real, g.h, g.w, o.shift, o.window);
 
@@ -468,7 +450,7 @@ int main(int argc, char **argv)
         method *m = &M[2 + i];
         nn_header ph = {0};
         nn_matrix_load_named(o.pred_file[i], &ph, &m->m, -INFINITY, INFINITY);
-        if (ph.count != g.d) nn_die("%s: header: records are %zu values, the real photos %zu", o.pred_file[i], ph.count, g.d);
+        if (ph.count != values_of(&g)) nn_die("%s: header: records are %zu values, the real photos %zu", o.pred_file[i], ph.count, values_of(&g));
         m->name = nn_xstrdup(o.pred_name[i]);
         match_predictions(m, o.pred_file[i], &o, &g, &real, &P);
         nn_header_free(&ph);
