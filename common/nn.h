@@ -460,9 +460,6 @@ typedef struct {
     uint32_t *col;
     double *val;
     float *fval;          /* val in float, for the attraction */
-    size_t *urow;         /* the upper triangle (col > row) in CSR, in float: the attraction */
-    uint32_t *ucol;       /* of a pair is computed once (P is symmetric) */
-    float *uval;
 } nn_sparse;
 /* The k nearest reference points of each query (exact, squared distances, sorted; ties by
  * index); same = the queries are the reference points, each excluding itself. */
