@@ -24,6 +24,10 @@ nn_bhtree *nn_bhtree_build(const double *y, size_t n, int dims);
 void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double theta,
                          double *rep, double *sumw, int nthreads);
 void nn_bhtree_free(nn_bhtree *t);
+/* The vector code for theta > 0: "avx512", "avx2" or "sse2" on x86-64, "generic" elsewhere;
+ * NULL restores the default, the widest this processor runs. Returns 0, changing nothing, if
+ * the build or the processor lacks it. Not thread-safe: for tests and benchmarks. */
+int nn_bhtree_simd(const char *name);
 
 /* FFT-accelerated interpolation (Linderman et al., Nature Methods 2019), 2-D only: the set's
  * own points as queries. */
