@@ -469,7 +469,7 @@ double nn_tsne_repulsion(nn_tsne_method method, const double *y, size_t n, int d
     else {
         nn_bhtree *t = nn_bhtree_build(y, n, dims);
         if (!t) nn_die("out of memory building the Barnes-Hut tree of %zu points", n);
-        nn_bhtree_repulsion(t, y, n, theta, rep, sumw, nthreads);
+        nn_bhtree_repulsion_own(t, theta, rep, sumw, nthreads);
         nn_bhtree_free(t);
     }
     double z = 0;

@@ -23,6 +23,10 @@ typedef struct nn_bhtree nn_bhtree;
 nn_bhtree *nn_bhtree_build(const double *y, size_t n, int dims);
 void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double theta,
                          double *rep, double *sumw, int nthreads);
+/* The same for the tree's own points as queries (the y it was built from): the results in
+ * y's order, bitwise those of nn_bhtree_repulsion(t, y, n, ...), without sorting the queries. */
+void nn_bhtree_repulsion_own(const nn_bhtree *t, double theta, double *rep, double *sumw,
+                             int nthreads);
 void nn_bhtree_free(nn_bhtree *t);
 /* The vector code for theta > 0: "avx512", "avx2" or "sse2" on x86-64, "generic" elsewhere;
  * NULL restores the default, the widest this processor runs. Returns 0, changing nothing, if

@@ -42,6 +42,7 @@ struct nn_bhtree {
     unsigned char *nodes;           /* nnodes records of node_bytes(dims) */
     double *lo;                     /* per node: the cell's lower corner, dims values */
     double *pts;                    /* the points, reordered, n * dims */
+    uint32_t *index;                /* the input index of each of them */
     double side[MAX_DEPTH + 1];     /* cell side by depth */
     double side2[MAX_DEPTH + 1];    /* its square */
     double centre[3];               /* the root cell's centre */
@@ -64,6 +65,7 @@ ALWAYS_INLINE meta *node_meta(unsigned char *nodes, size_t i, int D)
 typedef struct {
     nn_bhtree *t;
     double *a, *b;         /* a = t->pts (final), b = scratch; the root reads the input */
+    uint32_t *ia, *ib;     /* the input index of each point of a and of b */
     unsigned char *code;   /* child index per point, scratch */
     size_t cap;            /* allocated nodes */
     int failed;
@@ -109,9 +111,14 @@ ALWAYS_INLINE void build_node_d(builder *B, const double *src, size_t first, siz
         if (ctr[d] == lo[d] || ctr[d] == lo[d] + t->side[depth]) split = 0;
     }
 
+    /* the input index of each point of src: the identity for the input itself */
+    const uint32_t *isrc = src == B->a ? B->ia : src == B->b ? B->ib : NULL;
     if (!split) {
         double *p = B->a + first * (size_t)D;
         if (src != B->a) memcpy(p, src + first * (size_t)D, count * (size_t)D * sizeof(double));
+        if (isrc == B->ib) memcpy(B->ia + first, B->ib + first, count * sizeof(uint32_t));
+        if (!isrc)
+            for (size_t j = 0; j < count; j++) B->ia[first + j] = (uint32_t)(first + j);
         for (size_t j = 0; j < count; j++)
             for (int d = 0; d < D; d++) s[d] += p[j * (size_t)D + d];
     } else {
@@ -131,11 +138,14 @@ ALWAYS_INLINE void build_node_d(builder *B, const double *src, size_t first, siz
             if (cnt[k] == count) goto single; /* all in one child: no need to move them */
         {
             double *dst = src == B->b ? B->a : B->b;
+            uint32_t *idst = dst == B->a ? B->ia : B->ib;
             size_t pos[NC], acc = first;
             for (int k = 0; k < nc; k++) pos[k] = acc, acc += cnt[k];
             for (size_t j = 0; j < count; j++) {
-                double *o = dst + pos[code[j]]++ * (size_t)D;
+                size_t at = pos[code[j]]++;
+                double *o = dst + at * (size_t)D;
                 for (int d = 0; d < D; d++) o[d] = p[j * (size_t)D + d];
+                idst[at] = isrc ? isrc[first + j] : (uint32_t)(first + j);
             }
             csrc = dst;
         }
@@ -208,23 +218,26 @@ nn_bhtree *nn_bhtree_build(const double *y, size_t n, int dims)
         t->side2[k] = t->side[k] * t->side[k];
     }
 
-    builder B = {t, NULL, NULL, NULL, 0, 0};
+    builder B = {t, NULL, NULL, NULL, NULL, NULL, 0, 0};
     size_t bytes = n * (size_t)dims * sizeof(double);
     t->pts = B.a = malloc(bytes);
     B.b = malloc(bytes);
+    t->index = B.ia = malloc(n * sizeof(uint32_t));
+    B.ib = malloc(n * sizeof(uint32_t));
     B.code = malloc(n);
     /* Usually about n / 8 nodes; the arrays grow if need be. */
     size_t want = n / 4 + 64;
     t->nodes = malloc(want * node_bytes(dims));
     t->lo = malloc(want * (size_t)dims * sizeof(double));
     if (t->nodes && t->lo) B.cap = want;
-    if (!B.a || !B.b || !B.code || !B.cap) B.failed = 1;
+    if (!B.a || !B.b || !B.ia || !B.ib || !B.code || !B.cap) B.failed = 1;
     double sum[3] = {0, 0, 0};
     if (!B.failed) {
         if (dims == 2) build_node2(&B, y, 0, n, lo, 0, sum);
         else build_node3(&B, y, 0, n, lo, 0, sum);
     }
     free(B.b);
+    free(B.ib);
     free(B.code);
     if (B.failed) {
         nn_bhtree_free(t);
@@ -239,6 +252,7 @@ void nn_bhtree_free(nn_bhtree *t)
     free(t->nodes);
     free(t->lo);
     free(t->pts);
+    free(t->index);
     free(t);
 }
 
@@ -308,6 +322,7 @@ typedef struct {
     const nn_bhtree *t;
     const double *q;
     const uint64_t *order; /* (Morton key << 32 | query index), sorted; NULL: the given order */
+    const uint32_t *out;   /* where query i's results go: out[i]; NULL: at i */
     size_t m, ngroups;     /* queries, packets */
     size_t *next_packet;   /* shared by the threads */
     double th2;
@@ -326,6 +341,11 @@ static size_t take_packet(slice *s)
     return __atomic_fetch_add(s->next_packet, 1, __ATOMIC_RELAXED);
 }
 
+static inline size_t out_of(const slice *s, size_t i)
+{
+    return s->out ? s->out[i] : i;
+}
+
 /* Queries idx[0 .. n) each on its own walk. */
 static void walk_each(slice *s, const size_t *idx, size_t n)
 {
@@ -335,8 +355,9 @@ static void walk_each(slice *s, const size_t *idx, size_t n)
         const double *q = s->q + idx[k] * (size_t)D;
         if (D == 2) walk_d(s->t, 0, (uint32_t)s->t->nnodes, q, s->th2, r, &sw, 2);
         else walk_d(s->t, 0, (uint32_t)s->t->nnodes, q, s->th2, r, &sw, 3);
-        for (int d = 0; d < D; d++) s->rep[idx[k] * (size_t)D + d] = r[d];
-        s->sumw[idx[k]] = sw;
+        size_t o = out_of(s, idx[k]);
+        for (int d = 0; d < D; d++) s->rep[o * (size_t)D + d] = r[d];
+        s->sumw[o] = sw;
     }
 }
 
@@ -515,6 +536,24 @@ static uint64_t *morton_order(const nn_bhtree *t, const double *q, size_t m)
     return v;
 }
 
+static void repulsion(const nn_bhtree *t, const double *q, size_t m, const uint64_t *order,
+                      const uint32_t *out, double theta, double *rep, double *sumw, int nthreads)
+{
+    size_t ngroups = (m + GROUP - 1) / GROUP;
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    if ((size_t)nthreads > ngroups) nthreads = (int)ngroups;
+    slice s[NN_MAX_THREADS];
+    size_t next_packet = 0;
+    int packets = theta > 0;
+    float *buf = packets ? nn_xmalloc((size_t)nthreads * SCRATCH_BYTES) : NULL;
+    for (int k = 0; k < nthreads; k++)
+        s[k] = (slice){t, q, order, out, m, ngroups, &next_packet, theta * theta, rep, sumw,
+                       packets ? buf + (size_t)k * SCRATCH_BYTES / sizeof(float) : NULL};
+    nn_run_jobs(packets ? packet_code() : run_slice_alone, s, sizeof s[0], nthreads);
+    free(buf);
+}
+
 void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double theta,
                          double *rep, double *sumw, int nthreads)
 {
@@ -525,18 +564,13 @@ void nn_bhtree_repulsion(const nn_bhtree *t, const double *q, size_t m, double t
         return;
     }
     uint64_t *order = m > GROUP ? morton_order(t, q, m) : NULL;
-    size_t ngroups = (m + GROUP - 1) / GROUP;
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
-    if ((size_t)nthreads > ngroups) nthreads = (int)ngroups;
-    slice s[NN_MAX_THREADS];
-    size_t next_packet = 0;
-    int packets = theta > 0;
-    float *buf = packets ? nn_xmalloc((size_t)nthreads * SCRATCH_BYTES) : NULL;
-    for (int k = 0; k < nthreads; k++)
-        s[k] = (slice){t, q, order, m, ngroups, &next_packet, theta * theta, rep, sumw,
-                       packets ? buf + (size_t)k * SCRATCH_BYTES / sizeof(float) : NULL};
-    nn_run_jobs(packets ? packet_code() : run_slice_alone, s, sizeof s[0], nthreads);
-    free(buf);
+    repulsion(t, q, m, order, NULL, theta, rep, sumw, nthreads);
     free(order);
+}
+
+void nn_bhtree_repulsion_own(const nn_bhtree *t, double theta, double *rep, double *sumw,
+                             int nthreads)
+{
+    /* The tree's order is already a quadtree (octree) order: the packets are its runs. */
+    if (t && t->n) repulsion(t, t->pts, t->n, NULL, t->index, theta, rep, sumw, nthreads);
 }

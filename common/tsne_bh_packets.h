@@ -176,7 +176,7 @@ TARGET ALWAYS_INLINE void NAME(run_packets)(slice *s, packet *P, int D)
             for (int d = 0; d < D; d++) finite &= isfinite(q[d]);
             for (int d = 0; d < D; d++) {
                 double v = finite ? q[d] : 0;
-                if (finite && k < n) bmin[d] = fmin(bmin[d], v), bmax[d] = fmax(bmax[d], v);
+                if (finite && k < n) bmin[d] = v < bmin[d] ? v : bmin[d], bmax[d] = v > bmax[d] ? v : bmax[d];
                 P->q[d][k / LANES][k % LANES] = v;
                 P->qf[d][k / FLANES][k % FLANES] = (float)(v - t->centre[d]);
             }
@@ -192,9 +192,9 @@ TARGET ALWAYS_INLINE void NAME(run_packets)(slice *s, packet *P, int D)
         NAME(walk)(t, P, all, bmin, bmax, s->th2, D);
         for (size_t k = 0; k < n; k++) {
             if (!(all >> k & 1)) continue;
-            for (int d = 0; d < D; d++)
-                s->rep[idx[k] * (size_t)D + d] = P->r[d][k / FLANES][k % FLANES];
-            s->sumw[idx[k]] = P->s[k / FLANES][k % FLANES];
+            size_t o = out_of(s, idx[k]);
+            for (int d = 0; d < D; d++) s->rep[o * (size_t)D + d] = P->r[d][k / FLANES][k % FLANES];
+            s->sumw[o] = P->s[k / FLANES][k % FLANES];
         }
     }
 }

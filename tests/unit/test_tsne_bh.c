@@ -225,6 +225,16 @@ static void determinism(int dims)
         nn_bhtree_repulsion(t, y, n, 0.5, rep2, sw2, threads[k]);
         CHECK(memcmp(rep1, rep2, bytes) == 0 && memcmp(sw1, sw2, n * sizeof(double)) == 0);
     }
+    /* The tree's own points, in the tree's order: the same bits, in y's order. */
+    memset(rep2, 0xff, bytes);
+    memset(sw2, 0xff, n * sizeof(double));
+    nn_bhtree_repulsion_own(t, 0.5, rep2, sw2, 2);
+    CHECK(memcmp(rep1, rep2, bytes) == 0 && memcmp(sw1, sw2, n * sizeof(double)) == 0);
+    double *rep0 = alloc(n * (size_t)dims), *sw0 = alloc(n);
+    nn_bhtree_repulsion(t, y, n, 0, rep0, sw0, 3);
+    nn_bhtree_repulsion_own(t, 0, rep2, sw2, 2);
+    CHECK(memcmp(rep0, rep2, bytes) == 0 && memcmp(sw0, sw2, n * sizeof(double)) == 0);
+    free(rep0), free(sw0);
     /* A second tree of the same points. */
     nn_bhtree *t2 = nn_bhtree_build(y, n, dims);
     CHECK(t2 != NULL);
