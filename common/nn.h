@@ -471,6 +471,10 @@ void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn
 void nn_sparse_free(nn_sparse *P);
 void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y);
 void nn_tsne_attraction(const nn_sparse *P, const double *y, int dims, double *attr, int nthreads);
+/* One iteration's attraction and repulsion (the Barnes-Hut tree built beside the attraction);
+ * returns Z, as nn_tsne_repulsion. */
+double nn_tsne_forces(const nn_sparse *P, nn_tsne_method method, const double *y, int dims,
+                      double theta, double *attr, double *rep, double *sumw, int nthreads);
 double nn_tsne_repulsion(nn_tsne_method method, const double *y, size_t n, int dims,
                          double theta, double *rep, double *sumw, int nthreads);
 double nn_tsne_kl(const nn_sparse *P, const double *y, int dims, double z);

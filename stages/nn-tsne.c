@@ -149,7 +149,7 @@ static double embed(const options *o, const nn_matrix *x, int method, double *y)
     /* NN_TSNE_TIMES=1: the seconds of each phase on stderr (for profiling). */
     const char *times_env = getenv("NN_TSNE_TIMES");
     int times = times_env && *times_env && strcmp(times_env, "0") != 0;
-    double t0 = nn_now(), t_attr = 0, t_rep = 0, t_upd = 0, t_kl = 0, t_p, t_init;
+    double t0 = nn_now(), t_forces = 0, t_upd = 0, t_kl = 0, t_p, t_init;
     int k = neighbours(o, n, o->input);
     uint32_t *idx = nn_xmalloc(n * (size_t)k * sizeof(uint32_t));
     double *pcond = nn_xmalloc(n * (size_t)k * sizeof(double));
@@ -177,10 +177,9 @@ static double embed(const options *o, const nn_matrix *x, int method, double *y)
     for (int it = 0; it < o->iterations; it++) {
         int early = it < o->exag_iters;
         double exag = early ? o->exag : 1, momentum = early ? 0.5 : 0.8;
-        double ta = nn_now();
-        nn_tsne_attraction(&P, y, o->dims, attr, o->threads);
         double tb = nn_now();
-        z = nn_tsne_repulsion((nn_tsne_method)method, y, n, o->dims, o->theta, rep, sumw, o->threads);
+        z = nn_tsne_forces(&P, (nn_tsne_method)method, y, o->dims, o->theta, attr, rep, sumw,
+                           o->threads);
         double tc = nn_now();
         for (size_t i = 0; i < len; i++) grad[i] = 4 * (exag * attr[i] - rep[i] / z);
         nn_tsne_update(y, update, gains, grad, len, momentum, lr);
@@ -190,7 +189,7 @@ static double embed(const options *o, const nn_matrix *x, int method, double *y)
             kl = nn_tsne_kl(&P, y, o->dims, z);
             report(&prog, it + 1, kl);
         }
-        t_attr += tb - ta, t_rep += tc - tb, t_upd += td - tc, t_kl += nn_now() - td;
+        t_forces += tc - tb, t_upd += td - tc, t_kl += nn_now() - td;
     }
     if (o->iterations == 0) {
         z = nn_tsne_repulsion((nn_tsne_method)method, y, n, o->dims, o->theta, rep, sumw, o->threads);
@@ -198,9 +197,8 @@ static double embed(const options *o, const nn_matrix *x, int method, double *y)
     }
     nn_progress_end(&prog, (uint64_t)o->iterations);
     if (times)
-        nn_warn("times: knn+P %.2f s, init %.2f s, attraction %.2f s, repulsion %.2f s, update "
-                "%.2f s, KL %.2f s, total %.2f s", t_p - t0, t_init - t_p, t_attr, t_rep, t_upd,
-                t_kl, nn_now() - t0);
+        nn_warn("times: knn+P %.2f s, init %.2f s, forces %.2f s, update %.2f s, KL %.2f s, "
+                "total %.2f s", t_p - t0, t_init - t_p, t_forces, t_upd, t_kl, nn_now() - t0);
     nn_sparse_free(&P);
     free(update);
     free(gains);
