@@ -222,46 +222,53 @@ void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, dou
 }
 
 /* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
-void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P)
+/* The transpose of the n x n sparse matrix with rows (row, col, val) by counting: rows of the
+ * result list their columns in increasing order. */
+static void transpose(size_t n, const size_t *row, const uint32_t *col, const double *val,
+                      size_t *trow, uint32_t *tcol, double *tval)
 {
-    /* The transpose by counting: entries (j, i) for every neighbour j of i, rows in order. */
-    size_t *trow = nn_xcalloc(n + 1, sizeof(size_t));
-    for (size_t e = 0; e < n * (size_t)k; e++) trow[idx[e] + 1]++;
+    memset(trow, 0, (n + 1) * sizeof(size_t));
+    for (size_t e = 0; e < row[n]; e++) trow[col[e] + 1]++;
     for (size_t i = 0; i < n; i++) trow[i + 1] += trow[i];
-    uint32_t *tcol = nn_xmalloc(n * (size_t)k * sizeof(uint32_t));
-    double *tval = nn_xmalloc(n * (size_t)k * sizeof(double));
     size_t *fill = nn_xmalloc((n ? n : 1) * sizeof(size_t));
     memcpy(fill, trow, n * sizeof(size_t));
     for (size_t i = 0; i < n; i++)
-        for (int a = 0; a < k; a++) {
-            size_t e = i * (size_t)k + (size_t)a, at = fill[idx[e]]++;
+        for (size_t e = row[i]; e < row[i + 1]; e++) {
+            size_t at = fill[col[e]]++;
             tcol[at] = (uint32_t)i;
-            tval[at] = pcond[e];
+            tval[at] = val[e];
         }
-    /* Each row's own neighbours, sorted by column, merged with its transposed row. */
+    free(fill);
+}
+
+void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P)
+{
+    /* T = K^T, then K's rows sorted by column as T^T, both by counting: no sort. */
+    size_t nnz_k = n * (size_t)k;
+    size_t *krow = nn_xmalloc((n + 1) * sizeof(size_t)), *trow = nn_xmalloc((n + 1) * sizeof(size_t));
+    size_t *srow = nn_xmalloc((n + 1) * sizeof(size_t));
+    for (size_t i = 0; i <= n; i++) krow[i] = i * (size_t)k;
+    uint32_t *tcol = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(uint32_t));
+    uint32_t *scol = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(uint32_t));
+    double *tval = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(double));
+    double *sval = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(double));
+    transpose(n, krow, idx, pcond, trow, tcol, tval);
+    transpose(n, trow, tcol, tval, srow, scol, sval);
+    /* Row i of P: K's row i merged with T's row i, both sorted by column. */
     P->n = n;
     P->row = nn_xmalloc((n + 1) * sizeof(size_t));
-    P->col = nn_xmalloc(2 * n * (size_t)k * sizeof(uint32_t));
-    P->val = nn_xmalloc(2 * n * (size_t)k * sizeof(double));
-    uint32_t *oc = nn_xmalloc((size_t)k * sizeof(uint32_t));
-    double *ov = nn_xmalloc((size_t)k * sizeof(double));
+    P->col = nn_xmalloc(2 * (nnz_k ? nnz_k : 1) * sizeof(uint32_t));
+    P->val = nn_xmalloc(2 * (nnz_k ? nnz_k : 1) * sizeof(double));
     size_t nnz = 0;
     for (size_t i = 0; i < n; i++) {
-        for (int a = 0; a < k; a++) oc[a] = idx[i * (size_t)k + (size_t)a], ov[a] = pcond[i * (size_t)k + (size_t)a];
-        for (int a = 1; a < k; a++)                  /* insertion sort: k is small */
-            for (int b = a; b > 0 && oc[b - 1] > oc[b]; b--) {
-                uint32_t c = oc[b]; oc[b] = oc[b - 1]; oc[b - 1] = c;
-                double v = ov[b]; ov[b] = ov[b - 1]; ov[b - 1] = v;
-            }
         P->row[i] = nnz;
-        size_t t = trow[i], tend = trow[i + 1];
-        int a = 0;
-        while (a < k || t < tend) {
+        size_t a = srow[i], aend = srow[i + 1], t = trow[i], tend = trow[i + 1];
+        while (a < aend || t < tend) {
             uint32_t c;
             double v = 0;
-            if (t >= tend || (a < k && oc[a] < tcol[t])) c = oc[a], v = ov[a++];
-            else if (a >= k || tcol[t] < oc[a]) c = tcol[t], v = tval[t++];
-            else c = oc[a], v = ov[a++] + tval[t++];
+            if (t >= tend || (a < aend && scol[a] < tcol[t])) c = scol[a], v = sval[a++];
+            else if (a >= aend || tcol[t] < scol[a]) c = tcol[t], v = tval[t++];
+            else c = scol[a], v = sval[a++] + tval[t++];
             P->col[nnz] = c;
             P->val[nnz++] = v / (2.0 * (double)n);
         }
@@ -269,12 +276,13 @@ void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn
     P->row[n] = nnz;
     P->fval = nn_xmalloc((nnz ? nnz : 1) * sizeof(float));
     for (size_t e = 0; e < nnz; e++) P->fval[e] = (float)P->val[e];
-    free(oc);
-    free(ov);
+    free(krow);
     free(trow);
+    free(srow);
     free(tcol);
+    free(scol);
     free(tval);
-    free(fill);
+    free(sval);
 }
 
 void nn_sparse_free(nn_sparse *P)
@@ -293,23 +301,43 @@ void nn_sparse_free(nn_sparse *P)
 void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y)
 {
     double *mean = nn_xcalloc(d, sizeof(double)), *comp = nn_xcalloc((size_t)dims * d, sizeof(double));
-    double *tmp = nn_xmalloc((n ? n : 1) * sizeof(double));
+    double *tmp = nn_xmalloc((n > d ? n : d ? d : 1) * sizeof(double));
     for (size_t i = 0; i < n; i++)
         for (size_t t = 0; t < d; t++) mean[t] += x[i * d + t];
     for (size_t t = 0; t < d; t++) mean[t] /= (double)(n ? n : 1);
+    /* Up to COV_MAX dimensions, the power iteration runs on the covariance C = Xc^T Xc (its
+     * upper triangle, by dsyrk on blocks of centred rows): n d^2 once instead of 4 n d a step. */
+    enum { COV_MAX = 2048, BLOCK = 256 };
+    double *cov = d <= COV_MAX ? nn_xcalloc(d * d, sizeof(double)) : NULL;
+    if (cov) {
+        double *blk = nn_xmalloc(BLOCK * d * sizeof(double));
+        for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+            size_t rows = n - i0 < BLOCK ? n - i0 : BLOCK;
+            for (size_t i = 0; i < rows; i++)
+                for (size_t t = 0; t < d; t++) blk[i * d + t] = (double)x[(i0 + i) * d + t] - mean[t];
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, blk, (int)d,
+                        1.0, cov, (int)d);
+        }
+        free(blk);
+    }
     for (int c = 0; c < dims; c++) {
         double *v = comp + (size_t)c * d;
         for (size_t t = 0; t < d; t++) v[t] = 1.0 + (double)((t * 7919 + (size_t)c * 104729) % 1000) / 1000;
         for (int it = 0; it < 100; it++) {
-            for (size_t i = 0; i < n; i++) {           /* tmp = Xc v */
-                double s = 0;
-                for (size_t t = 0; t < d; t++) s += ((double)x[i * d + t] - mean[t]) * v[t];
-                tmp[i] = s;
-            }
             double norm = 0;
-            for (size_t t = 0; t < d; t++) v[t] = 0;
-            for (size_t i = 0; i < n; i++)              /* v = Xc^T tmp */
-                for (size_t t = 0; t < d; t++) v[t] += ((double)x[i * d + t] - mean[t]) * tmp[i];
+            if (cov) {                                  /* v = C v */
+                for (size_t t = 0; t < d; t++) tmp[t] = v[t];
+                cblas_dsymv(CblasRowMajor, CblasUpper, (int)d, 1.0, cov, (int)d, tmp, 1, 0.0, v, 1);
+            } else {
+                for (size_t i = 0; i < n; i++) {        /* tmp = Xc v */
+                    double s = 0;
+                    for (size_t t = 0; t < d; t++) s += ((double)x[i * d + t] - mean[t]) * v[t];
+                    tmp[i] = s;
+                }
+                for (size_t t = 0; t < d; t++) v[t] = 0;
+                for (size_t i = 0; i < n; i++)          /* v = Xc^T tmp */
+                    for (size_t t = 0; t < d; t++) v[t] += ((double)x[i * d + t] - mean[t]) * tmp[i];
+            }
             for (int e = 0; e < c; e++) {               /* deflate: orthogonal to earlier ones */
                 double *u = comp + (size_t)e * d, dot = 0;
                 for (size_t t = 0; t < d; t++) dot += u[t] * v[t];
@@ -340,6 +368,7 @@ void nn_tsne_init_pca(const float *x, size_t n, size_t d, int dims, double *y)
     free(mean);
     free(comp);
     free(tmp);
+    free(cov);
 }
 
 /* ---------------------------------------------------------------- the gradient */
