@@ -222,10 +222,11 @@ void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, dou
 }
 
 /* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
-/* The transpose of the n x n sparse matrix with rows (row, col, val) by counting: rows of the
- * result list their columns in increasing order. */
-static void transpose(size_t n, const size_t *row, const uint32_t *col, const double *val,
-                      size_t *trow, uint32_t *tcol, double *tval)
+/* The transpose of the n x n sparse matrix with rows (row, col) by counting: row j of the
+ * result lists, in increasing i, each i with an entry (i, j), and in tpos that entry's place in
+ * col (or pos[place] if pos is given). */
+static void transpose(size_t n, const size_t *row, const uint32_t *col, const uint32_t *pos,
+                      size_t *trow, uint32_t *tcol, uint32_t *tpos)
 {
     memset(trow, 0, (n + 1) * sizeof(size_t));
     for (size_t e = 0; e < row[n]; e++) trow[col[e] + 1]++;
@@ -235,26 +236,27 @@ static void transpose(size_t n, const size_t *row, const uint32_t *col, const do
     for (size_t i = 0; i < n; i++)
         for (size_t e = row[i]; e < row[i + 1]; e++) {
             size_t at = fill[col[e]]++;
-            tcol[at] = (uint32_t)i;
-            tval[at] = val[e];
+            if (tcol) tcol[at] = (uint32_t)i;
+            tpos[at] = pos ? pos[e] : (uint32_t)e;
         }
     free(fill);
 }
 
 void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P)
 {
-    /* T = K^T, then K's rows sorted by column as T^T, both by counting: no sort. */
+    /* T = K^T, then K's rows in order of column as T^T, both by counting, no sort; T and the
+     * sorted K hold places in idx and pcond rather than copies. */
     size_t nnz_k = n * (size_t)k;
+    if (nnz_k > UINT32_MAX) nn_die("t-SNE: %zu neighbour entries are more than 2^32", nnz_k);
     size_t *krow = nn_xmalloc((n + 1) * sizeof(size_t)), *trow = nn_xmalloc((n + 1) * sizeof(size_t));
     size_t *srow = nn_xmalloc((n + 1) * sizeof(size_t));
     for (size_t i = 0; i <= n; i++) krow[i] = i * (size_t)k;
     uint32_t *tcol = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(uint32_t));
-    uint32_t *scol = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(uint32_t));
-    double *tval = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(double));
-    double *sval = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(double));
-    transpose(n, krow, idx, pcond, trow, tcol, tval);
-    transpose(n, trow, tcol, tval, srow, scol, sval);
-    /* Row i of P: K's row i merged with T's row i, both sorted by column. */
+    uint32_t *tpos = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(uint32_t));
+    uint32_t *spos = nn_xmalloc((nnz_k ? nnz_k : 1) * sizeof(uint32_t));
+    transpose(n, krow, idx, NULL, trow, tcol, tpos);
+    transpose(n, trow, tcol, tpos, srow, NULL, spos);
+    /* Row i of P: K's row i merged with T's row i, both in increasing column. */
     P->n = n;
     P->row = nn_xmalloc((n + 1) * sizeof(size_t));
     P->col = nn_xmalloc(2 * (nnz_k ? nnz_k : 1) * sizeof(uint32_t));
@@ -266,9 +268,9 @@ void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn
         while (a < aend || t < tend) {
             uint32_t c;
             double v = 0;
-            if (t >= tend || (a < aend && scol[a] < tcol[t])) c = scol[a], v = sval[a++];
-            else if (a >= aend || tcol[t] < scol[a]) c = tcol[t], v = tval[t++];
-            else c = scol[a], v = sval[a++] + tval[t++];
+            if (t >= tend || (a < aend && idx[spos[a]] < tcol[t])) c = idx[spos[a]], v = pcond[spos[a++]];
+            else if (a >= aend || tcol[t] < idx[spos[a]]) c = tcol[t], v = pcond[tpos[t++]];
+            else c = tcol[t], v = pcond[spos[a++]] + pcond[tpos[t++]];
             P->col[nnz] = c;
             P->val[nnz++] = v / (2.0 * (double)n);
         }
@@ -280,9 +282,8 @@ void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn
     free(trow);
     free(srow);
     free(tcol);
-    free(scol);
-    free(tval);
-    free(sval);
+    free(tpos);
+    free(spos);
 }
 
 void nn_sparse_free(nn_sparse *P)
