@@ -32,6 +32,10 @@ build/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# Barnes-Hut's vector codes (AVX-512, AVX2, SSE2) give the same bits only if none fuses
+# multiply-adds.
+build/common/tsne_bh.o: override CFLAGS += -ffp-contract=off
+
 $(LIB): $(COMMON_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^

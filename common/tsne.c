@@ -221,7 +221,6 @@ void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, dou
     nn_run_jobs(perplexity_run, jobs, sizeof jobs[0], nthreads);
 }
 
-/* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
 /* The transpose of the n x n sparse matrix with rows (row, col) by counting: row j of the
  * result lists, in increasing i, each i with an entry (i, j), and in tpos that entry's place in
  * col (or pos[place] if pos is given). */
@@ -242,12 +241,13 @@ static void transpose(size_t n, const size_t *row, const uint32_t *col, const ui
     free(fill);
 }
 
+/* Symmetric P = (P_j|i + P_i|j) / 2N as a sparse matrix (CSR, columns sorted in each row). */
 void nn_tsne_joint(const uint32_t *idx, const double *pcond, size_t n, int k, nn_sparse *P)
 {
     /* T = K^T, then K's rows in order of column as T^T, both by counting, no sort; T and the
      * sorted K hold places in idx and pcond rather than copies. */
     size_t nnz_k = n * (size_t)k;
-    if (nnz_k > UINT32_MAX) nn_die("t-SNE: %zu neighbour entries are more than 2^32", nnz_k);
+    if (nnz_k > UINT32_MAX) nn_die("t-SNE: %zu neighbour entries are too many (at most 2^32 - 1)", nnz_k);
     size_t *krow = nn_xmalloc((n + 1) * sizeof(size_t)), *trow = nn_xmalloc((n + 1) * sizeof(size_t));
     size_t *srow = nn_xmalloc((n + 1) * sizeof(size_t));
     for (size_t i = 0; i <= n; i++) krow[i] = i * (size_t)k;
@@ -484,10 +484,7 @@ enum { ROW_CHUNK = 256 };
 static void *attr_chunks(void *arg)
 {
     forces_job *f = arg;
-    if (f->tree) {
-        *f->tree = nn_bhtree_build(f->ytree, f->P->n, f->dims);
-        if (!*f->tree) nn_die("out of memory building the Barnes-Hut tree of %zu points", f->P->n);
-    }
+    if (f->tree) *f->tree = nn_bhtree_build(f->ytree, f->P->n, f->dims);   /* NULL: checked after */
     for (;;) {
         size_t first = __atomic_fetch_add(f->next_row, ROW_CHUNK, __ATOMIC_RELAXED);
         if (first >= f->P->n) break;
@@ -541,6 +538,7 @@ double nn_tsne_forces(const nn_sparse *P, nn_tsne_method method, const double *y
     }
     nn_bhtree *t = NULL;
     attraction(P, y, dims, attr, &t, nthreads);
+    if (!t) nn_die("could not build the Barnes-Hut tree of %zu points (out of memory?)", P->n);
     nn_bhtree_repulsion_own(t, theta, rep, sumw, nthreads);
     nn_bhtree_free(t);
     return z_of(sumw, P->n);

@@ -272,13 +272,17 @@ void nn_bhtree_free(nn_bhtree *t)
  * Single precision: the sums are over a few hundred terms each and their error (about 1e-6)
  * is far below the approximation's (about 1e-2 at theta 0.5); measured at N = 10,000 on 2
  * threads with AVX-512, the repulsion took 2.25 s against 2.65 s in double, both with the
- * packets of 32 there were then (medians of 3 alternating runs). theta = 0,
- * the exact sum that the tests compare against, is summed in double by each query's own walk,
- * as are queries that are not finite (they get NaN). */
+ * packets of 32 there were then (medians of 3 alternating runs). theta = 0, the exact sum that
+ * the tests compare against, is summed in double by each query's own walk; so are queries that
+ * are not finite or lie more than FLOAT_SPAN from the tree's centre, and every query of a tree
+ * wider than that (squared distances would overflow single precision). Whatever a non-finite
+ * query gets, the others' results do not change. The Makefile builds this file without fused
+ * multiply-adds, so that every vector code gives the same bits. */
 
 #define GROUP 64 /* queries per packet: the bits of an lmask */
 typedef uint64_t lmask;
 #define MARGIN 1e-9
+#define FLOAT_SPAN 1e18 /* offsets from the centre summed in single precision: at most this */
 #define CHUNK 1024 /* terms listed before they are summed */
 _Static_assert(CHUNK <= 65536, "term numbers are 16-bit");
 
@@ -545,7 +549,7 @@ static void repulsion(const nn_bhtree *t, const double *q, size_t m, const uint6
     if ((size_t)nthreads > ngroups) nthreads = (int)ngroups;
     slice s[NN_MAX_THREADS];
     size_t next_packet = 0;
-    int packets = theta > 0;
+    int packets = theta > 0 && t->side[0] <= FLOAT_SPAN;
     float *buf = packets ? nn_xmalloc((size_t)nthreads * SCRATCH_BYTES) : NULL;
     for (int k = 0; k < nthreads; k++)
         s[k] = (slice){t, q, order, out, m, ngroups, &next_packet, theta * theta, rep, sumw,

@@ -167,20 +167,20 @@ TARGET ALWAYS_INLINE void NAME(run_packets)(slice *s, packet *P, int D)
     for (size_t g = take_packet(s); g < s->ngroups; g = take_packet(s)) {
         size_t a = g * GROUP, n = a + GROUP < s->m ? GROUP : s->m - a, idx[GROUP];
         double bmin[3] = {INFINITY, INFINITY, INFINITY}, bmax[3] = {-INFINITY, -INFINITY, -INFINITY};
-        lmask all = 0;   /* the finite queries: the others walk on their own, to NaN */
+        lmask all = 0;   /* the queries inside: the others (NaN too) walk on their own */
         size_t lost[GROUP], nlost = 0;
         for (size_t k = 0; k < GROUP; k++) {
             idx[k] = k < n ? s->order ? (size_t)(s->order[a + k] & 0xffffffffu) : a + k : idx[0];
             const double *q = s->q + idx[k] * (size_t)D;
-            int finite = 1;
-            for (int d = 0; d < D; d++) finite &= isfinite(q[d]);
+            int inside = 1;   /* finite, and within FLOAT_SPAN of the centre */
+            for (int d = 0; d < D; d++) inside &= fabs(q[d] - t->centre[d]) <= FLOAT_SPAN;
             for (int d = 0; d < D; d++) {
-                double v = finite ? q[d] : 0;
-                if (finite && k < n) bmin[d] = v < bmin[d] ? v : bmin[d], bmax[d] = v > bmax[d] ? v : bmax[d];
+                double v = inside ? q[d] : 0;
+                if (inside && k < n) bmin[d] = v < bmin[d] ? v : bmin[d], bmax[d] = v > bmax[d] ? v : bmax[d];
                 P->q[d][k / LANES][k % LANES] = v;
                 P->qf[d][k / FLANES][k % FLANES] = (float)(v - t->centre[d]);
             }
-            if (k < n && finite) all |= (lmask)1 << k;
+            if (k < n && inside) all |= (lmask)1 << k;
             else if (k < n) lost[nlost++] = idx[k];
         }
         if (nlost) walk_each(s, lost, nlost);

@@ -270,6 +270,20 @@ static void load_vectors(const char *path, nn_header *h, nn_matrix *x)
     nn_matrix_load_named(path, h, x, -INFINITY, INFINITY);
 }
 
+/* The neighbour search's distances are |a|^2 + |b|^2 - 2 a.b in single precision: a record
+ * whose squared length is near the float range would give infinite distances and no
+ * neighbours. */
+static void check_lengths(const char *path, const nn_matrix *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < x->d; j++) s += (double)x->x[i * x->d + j] * x->x[i * x->d + j];
+        if (s > 1e36)
+            nn_die("%s: record %zu (%s): squared length %g is too large for single-precision "
+                   "distances (at most 1e36): scale the vectors down", path, i + 1, x->id[i], s);
+    }
+}
+
 int main(int argc, char **argv)
 {
     nn_init(argv[0]);
@@ -281,6 +295,7 @@ int main(int argc, char **argv)
     nn_matrix x, ref = {0}, map = {0};
     load_vectors(o.input, &h, &x);
     if (x.n == 0) nn_die("%s: no records to map", o.input);
+    check_lengths(o.input, &x);
     int method = o.method;
     /* Measured on 2 cores: Barnes-Hut beats the FFT grid up to Fashion-MNIST's 70,000 points. */
     if (method < 0) method = x.n <= 1000 ? NN_TSNE_EXACT : x.n <= 100000 || o.dims == 3 ? NN_TSNE_BH : NN_TSNE_FFT;
@@ -288,6 +303,7 @@ int main(int argc, char **argv)
     char why[300];
     if (o.add_to) {
         load_vectors(o.reference, &rh, &ref);
+        check_lengths(o.reference, &ref);
         load_vectors(o.add_to, &mh, &map);
         if (rh.count != h.count) {
             char a[128], b[128];

@@ -112,6 +112,13 @@ knn_accuracy() {
     run nn-tsne nan.nns --perplexity 5 -o m.nns
     assert_failure 1
     assert_output "nn-tsne: nan.nns: record 1 (r0000): value 1 is NaN"
+    # a record too long for single-precision distances
+    { for i in $(seq 1 59); do echo "$i 0 0"; done; echo "1e20 1e20 1e20"; } |
+        nn-mkstream -n 60 --shape 3 --values stdin > big.nns
+    run nn-tsne big.nns --perplexity 5 -o big-map.nns
+    assert_failure 1
+    assert_output "nn-tsne: big.nns: record 60 (r0059): squared length 3e+40 is too large for single-precision distances (at most 1e36): scale the vectors down"
+    [ ! -e big-map.nns ]
     # 120 identical points: the binary search and the map stay finite
     nn-mkstream -n 1 --shape 3 --values index > one.nns
     nn-cat $(for i in $(seq 1 120); do echo one.nns; done) > dup.nns

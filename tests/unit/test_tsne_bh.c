@@ -383,6 +383,78 @@ static void test_duplicates(void)
     }
 }
 
+/* ---- beyond single precision's range ---- */
+
+static void far_queries(int dims)
+{
+    size_t n = 500;
+    double *y = make_points(n, dims, 50 + (uint64_t)dims);
+    nn_bhtree *t = nn_bhtree_build(y, n, dims);
+    CHECK(t != NULL);
+    if (t) {
+        /* Finite queries too far for float offsets, among ordinary ones: summed in double. */
+        double q[3 * 3] = {0}, rep[3 * 3], sumw[3], xrep[3 * 3], xsumw[3];
+        q[0] = 1e39, q[dims] = -1e300, q[dims + 1] = 5, q[2 * dims] = 1, q[2 * dims + 1] = -2;
+        nn_bhtree_repulsion(t, q, 3, 0.5, rep, sumw, 1);
+        nn_bhtree_repulsion(t, q, 3, 0, xrep, xsumw, 1);
+        int close = 1;
+        for (int k = 0; k < 3; k++) {
+            close &= isfinite(sumw[k]) && fabs(sumw[k] - xsumw[k]) <= 5e-2 * xsumw[k];
+            for (int d = 0; d < dims; d++) close &= isfinite(rep[k * dims + d]);
+        }
+        CHECK(close);
+    }
+    nn_bhtree_free(t);
+    /* A map wider than float offsets allow: every query summed in double. */
+    for (size_t i = 0; i < n * (size_t)dims; i++) y[i] *= 1e20;
+    t = nn_bhtree_build(y, n, dims);
+    CHECK(t != NULL);
+    if (t) {
+        double *rep = alloc(n * (size_t)dims), *sumw = alloc(n);
+        nn_bhtree_repulsion_own(t, 0.5, rep, sumw, 2);
+        int finite = 1;
+        for (size_t i = 0; i < n; i++) finite &= isfinite(sumw[i]) && sumw[i] >= 1;
+        for (size_t i = 0; i < n * (size_t)dims; i++) finite &= isfinite(rep[i]);
+        CHECK(finite);
+        free(rep), free(sumw);
+    }
+    nn_bhtree_free(t);
+    free(y);
+}
+
+static void test_far_2d(void) { far_queries(2); }
+static void test_far_3d(void) { far_queries(3); }
+
+/* Every vector code this processor runs gives the same bits. */
+static void test_codes_agree(void)
+{
+    static const char *codes[] = {"avx512", "avx2", "sse2", "generic"};
+    for (int dims = 2; dims <= 3; dims++) {
+        size_t n = 3000, len = n * (size_t)dims;
+        double *y = make_points(n, dims, 60 + (uint64_t)dims);
+        double *rep0 = alloc(len), *sw0 = alloc(n), *rep = alloc(len), *sw = alloc(n);
+        nn_bhtree *t = nn_bhtree_build(y, n, dims);
+        CHECK(t != NULL);
+        int first = 1, ran = 0;
+        for (size_t k = 0; t && k < sizeof codes / sizeof *codes; k++) {
+            if (!nn_bhtree_simd(codes[k])) continue;
+            ran++;
+            nn_bhtree_repulsion_own(t, 0.5, first ? rep0 : rep, first ? sw0 : sw, 2);
+            if (!first) {
+                int same = memcmp(rep0, rep, len * sizeof(double)) == 0 &&
+                           memcmp(sw0, sw, n * sizeof(double)) == 0;
+                if (!same) printf("#   %s differs from the first code, %d-D\n", codes[k], dims);
+                CHECK(same);
+            }
+            first = 0;
+        }
+        CHECK(ran >= 1);
+        nn_bhtree_simd(NULL);
+        nn_bhtree_free(t);
+        free(y), free(rep0), free(sw0), free(rep), free(sw);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -402,7 +474,10 @@ int main(int argc, char **argv)
         run("same bits for any thread count, tree, query order, 3-D", test_determinism_3d);
         run("n = 0, n = 1, m = 0, bad dims", test_small);
         run("100k duplicate points, and a denormal-sized cluster: build and query", test_duplicates);
+        run("queries and maps beyond single precision's range, 2-D", test_far_2d);
+        run("queries and maps beyond single precision's range, 3-D", test_far_3d);
     }
+    run("every vector code gives the same bits", test_codes_agree);
     CHECK(!nn_bhtree_simd("mmx"));
     CHECK(nn_bhtree_simd(NULL));
     return tap_done();
