@@ -90,21 +90,25 @@ teardown() {
 
 @test "a stalled reader holds the sender back: its memory stays bounded" {
     port=$(free_port)
+    # the nn-cat under a timeout (on a busy machine it may take a moment to start)
+    child() { local i; for i in $(seq 100); do pgrep -x nn-cat -P "$1" && return; sleep 0.1; done; return 1; }
     NN_ZMQ_TIMEOUT=30 timeout 40 nn-cat "zmq:bind:tcp://127.0.0.1:$port" > /dev/null &
     reader=$!
+    rpid=$(child "$reader")
+    sleep 0.3
+    # stalled before the sender starts: on a fast machine the whole stream takes under 0.3 s
+    kill -STOP "$rpid"
     # 30000 records of 784 f32: 94 MB, made on the fly
     NN_ZMQ_TIMEOUT=30 timeout 40 nn-cat -o "zmq:tcp://127.0.0.1:$port" \
         < <(nn-mkstream --count 30000 --shape 784 --values index) &
     sender=$!
-    sleep 0.3
-    kill -STOP "$(pgrep -P "$reader")"
+    pid=$(child "$sender")
     sleep 1.5
-    pid=$(pgrep -x nn-cat -P "$sender")
     rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
     sleep 1.5
     rss2=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
     alive=$(kill -0 "$pid" && echo yes)
-    kill -CONT "$(pgrep -P "$reader")"
+    kill -CONT "$rpid"
     wait "$sender"
     wait "$reader"
     echo "# sender RSS: $rss1 kB, then $rss2 kB" >&3
