@@ -132,28 +132,28 @@ chosen_edits() {
 
 record_run "emotion-transfer.sh --out $OUT --pattern $PATTERN --base $BASE --emotions $EMOTIONS --size $SIZE --seed $SEED --test-share $SHARE --model $MODEL --latent $LATENT --epochs $EPOCHS --strength $STRENGTH --threads $THREADS --align $ALIGN --radius $RADIUS ${SHRINK:---no-shrink} $DIR"
 
-stage ingest "$OUT/faces.nns" nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
+stage ingest "$OUT/faces.nns" -- nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
     --group-capture 1 --label-capture 2 -o "$OUT/faces.nns"
-stage split "$OUT/train.nns $OUT/test.nns" nn-split --by group --ratios "$(awk -v s="$SHARE" 'BEGIN { print 1 - s ",0," s }')" \
+stage split "$OUT/train.nns" "$OUT/test.nns" -- nn-split --by group --ratios "$(awk -v s="$SHARE" 'BEGIN { print 1 - s ",0," s }')" \
     --seed "$SEED" --train "$OUT/train.nns" --test "$OUT/test.nns" "$OUT/faces.nns"
 # Aligned faces: the test persons join the training persons' frame (the reference face).
-stage align-train "$OUT/train-aligned.nns $OUT/reference.nns" nn-align --within "${ALIGN%,*}" \
+stage align-train "$OUT/train-aligned.nns" "$OUT/reference.nns" -- nn-align --within "${ALIGN%,*}" \
     --across "${ALIGN#*,}" --base "$BASE" --save-reference "$OUT/reference.nns" \
     -o "$OUT/train-aligned.nns" "$OUT/train.nns"
-stage align-test "$OUT/test-aligned.nns" nn-align --within "${ALIGN%,*}" --across "${ALIGN#*,}" \
+stage align-test "$OUT/test-aligned.nns" -- nn-align --within "${ALIGN%,*}" --across "${ALIGN#*,}" \
     --base "$BASE" --reference "$OUT/reference.nns" -o "$OUT/test-aligned.nns" "$OUT/test.nns"
 TRAIN=$OUT/train-aligned.nns TEST=$OUT/test-aligned.nns
 if [ "$MODEL" = vae ]; then
-    stage train "$OUT/model.nns $OUT/metrics.jsonl" nn-vae-train --hidden 512 --latent "$LATENT" \
+    stage train "$OUT/model.nns" "$OUT/metrics.jsonl" -- nn-vae-train --hidden 512 --latent "$LATENT" \
         --likelihood gaussian --sigma 0.1 -e "$EPOCHS" -b 32 --seed "$SEED" -t "$THREADS" \
         -m "$OUT/metrics.jsonl" -o "$OUT/model.nns" "$TRAIN"
 else
-    stage train "$OUT/model.nns" nn-pca -k "$LATENT" -o "$OUT/model.nns" "$TRAIN"
+    stage train "$OUT/model.nns" -- nn-pca -k "$LATENT" -o "$OUT/model.nns" "$TRAIN"
 fi
-stage encode "$OUT/ztrain.nns" nn-encode -m "$OUT/model.nns" -o "$OUT/ztrain.nns" "$TRAIN"
-stage vectors "$OUT/vectors.nns" nn-edit vectors $SHRINK --base "$BASE" -o "$OUT/vectors.nns" "$OUT/ztrain.nns"
+stage encode "$OUT/ztrain.nns" -- nn-encode -m "$OUT/model.nns" -o "$OUT/ztrain.nns" "$TRAIN"
+stage vectors "$OUT/vectors.nns" -- nn-edit vectors $SHRINK --base "$BASE" -o "$OUT/vectors.nns" "$OUT/ztrain.nns"
 for mode in plain residual; do
-    stage "$mode" "$OUT/$mode.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode "$mode" \
+    stage "$mode" "$OUT/$mode.nns" -- nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode "$mode" \
         --target "$EMOTIONS" -s "$STRENGTH" -o "$OUT/$mode.nns" "$TEST"
 done
 # The same arithmetic on the pixels (radius 0), and the transfer (each training person's change
@@ -161,28 +161,28 @@ done
 # training persons, each predicted from the others.
 PIXEL=(-r 0 $SHRINK --base "$BASE")
 MOVED=(-r "${RADIUS%,*}" -w "${RADIUS#*,}" $SHRINK --base "$BASE")
-stage strengths-pixel "$OUT/strengths-pixel.tsv" choose_strengths "$OUT/strengths-pixel.tsv" \
+stage strengths-pixel "$OUT/strengths-pixel.tsv" -- choose_strengths "$OUT/strengths-pixel.tsv" \
     "$TRAIN" "$EMOTIONS" "${PIXEL[@]}"
-stage pixel "$OUT/pixel.nns" chosen_edits "$OUT/pixel.nns" "$OUT/strengths-pixel.tsv" "$TRAIN" "$TEST" \
+stage pixel "$OUT/pixel.nns" -- chosen_edits "$OUT/pixel.nns" "$OUT/strengths-pixel.tsv" "$TRAIN" "$TEST" \
     "${PIXEL[@]}"
-stage strengths-transfer "$OUT/strengths-transfer.tsv" choose_strengths "$OUT/strengths-transfer.tsv" \
+stage strengths-transfer "$OUT/strengths-transfer.tsv" -- choose_strengths "$OUT/strengths-transfer.tsv" \
     "$TRAIN" "$EMOTIONS" "${MOVED[@]}"
-stage transfer "$OUT/transfer.nns" chosen_edits "$OUT/transfer.nns" "$OUT/strengths-transfer.tsv" \
+stage transfer "$OUT/transfer.nns" -- chosen_edits "$OUT/transfer.nns" "$OUT/strengths-transfer.tsv" \
     "$TRAIN" "$TEST" "${MOVED[@]}"
 PREDS=("plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "pixel=$OUT/pixel.nns" "transfer=$OUT/transfer.nns")
-stage score "$OUT/score.txt" to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
+stage score "$OUT/score.txt" -- to "$OUT/score.txt" nn-score --real "$TEST" --train "$TRAIN" \
     --base "$BASE" "${PREDS[@]}"
-stage score-json "$OUT/score.json" to "$OUT/score.json" nn-score --json --real "$TEST" --train "$TRAIN" \
+stage score-json "$OUT/score.json" -- to "$OUT/score.json" nn-score --json --real "$TEST" --train "$TRAIN" \
     --base "$BASE" "${PREDS[@]}"
-stage panel "$OUT/panel.nns" quiet nn-score --real "$TEST" --base "$BASE" --panel "$OUT/panel.nns" \
+stage panel "$OUT/panel.nns" -- quiet nn-score --real "$TEST" --base "$BASE" --panel "$OUT/panel.nns" \
     "plain=$OUT/plain.nns" "residual=$OUT/residual.nns" "transfer=$OUT/transfer.nns"
 NEMO=$(awk -F, '{ print NF }' <<<"$EMOTIONS")
-stage picture "$OUT/transfer.png" nn-render grid -c $((1 + 4 * NEMO)) -n 100000 --caption label \
+stage picture "$OUT/transfer.png" -- nn-render grid -c $((1 + 4 * NEMO)) -n 100000 --caption label \
     -t "Held-out persons: $BASE, then per emotion the real photo, the plain and residual edits and the transfer" \
     -o "$OUT/transfer.png" "$OUT/panel.nns"
-stage traverse "$OUT/traversal.nns" nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode residual \
+stage traverse "$OUT/traversal.nns" -- nn-edit apply -v "$OUT/vectors.nns" -m "$OUT/model.nns" --mode residual \
     --target "$EMOTIONS" --steps 7 -o "$OUT/traversal.nns" "$TEST"
-stage strips "$OUT/traversal.png" nn-render grid -c 7 -n 100000 --caption id \
+stage strips "$OUT/traversal.png" -- nn-render grid -c 7 -n 100000 --caption id \
     -t "Residual traversals, strength 0 to 1.5" -o "$OUT/traversal.png" "$OUT/traversal.nns"
 
 cat "$OUT/score.txt"

@@ -46,9 +46,9 @@ export OPENBLAS_NUM_THREADS=1
 record_run "faces.sh --out $OUT --pattern $PATTERN --size $SIZE --epochs $EPOCHS --latent $LATENT --seed $SEED --threads $THREADS $DIR"
 T0=$(date +%s)
 
-stage ingest "$OUT/faces.nns" nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
+stage ingest "$OUT/faces.nns" -- nn-ingest "$DIR" --crop center --size "$SIZE" --pattern "$PATTERN" \
     --group-capture 1 --label-capture 2 -o "$OUT/faces.nns"
-stage split "$OUT/train.nns $OUT/test.nns" nn-split --by group --ratios 0.8,0,0.2 --seed "$SEED" \
+stage split "$OUT/train.nns" "$OUT/test.nns" -- nn-split --by group --ratios 0.8,0,0.2 --seed "$SEED" \
     --train "$OUT/train.nns" --test "$OUT/test.nns" "$OUT/faces.nns"
 VAE_ARGS=(--hidden 512 --likelihood gaussian --sigma 0.1 -b 32)
 explore "$OUT/train.nns" "$OUT/test.nns" "$OUT/faces.nns"

@@ -47,11 +47,11 @@ T0=$(date +%s)
 
 HEAD=()
 [ -n "$LIMIT" ] && HEAD=(--head "$LIMIT")
-stage ingest "$OUT/fashion.nns" nn-ingest "$DATA" -o "$OUT/fashion.nns" \
+stage ingest "$OUT/fashion.nns" -- nn-ingest "$DATA" -o "$OUT/fashion.nns" \
     --label-names 'T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot'
-stage split-train "$OUT/train.nns" nn-cat --filter group=train "${HEAD[@]}" -o "$OUT/train.nns" "$OUT/fashion.nns"
-stage split-test "$OUT/test.nns" nn-cat --filter group=t10k "${HEAD[@]}" -o "$OUT/test.nns" "$OUT/fashion.nns"
-stage all "$OUT/all.nns" nn-cat -o "$OUT/all.nns" "$OUT/train.nns" "$OUT/test.nns"
+stage split-train "$OUT/train.nns" -- nn-cat --filter group=train "${HEAD[@]}" -o "$OUT/train.nns" "$OUT/fashion.nns"
+stage split-test "$OUT/test.nns" -- nn-cat --filter group=t10k "${HEAD[@]}" -o "$OUT/test.nns" "$OUT/fashion.nns"
+stage all "$OUT/all.nns" -- nn-cat -o "$OUT/all.nns" "$OUT/train.nns" "$OUT/test.nns"
 VAE_ARGS=(--hidden 400)
 explore "$OUT/train.nns" "$OUT/test.nns" "$OUT/all.nns"
 

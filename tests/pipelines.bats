@@ -59,17 +59,29 @@ small_run() {
     OUT=$BATS_TEST_TMPDIR/o
     . "$ROOT/pipelines/lib.sh"
     echo a > in.txt
-    stage copy "o/out.txt" cp in.txt o/out.txt 2>/dev/null
-    run stage copy "o/out.txt" cp in.txt o/out.txt
+    stage copy "o/out.txt" -- cp in.txt o/out.txt 2>/dev/null
+    run stage copy "o/out.txt" -- cp in.txt o/out.txt
     assert_output --partial "unchanged, skipped"
     echo b > in.txt
-    run stage copy "o/out.txt" cp in.txt o/out.txt
+    run stage copy "o/out.txt" -- cp in.txt o/out.txt
     assert_output --partial "done in"
-    stage named "o/n.txt" sh -c 'cat "${1#*=}" > o/n.txt' sh pred=in.txt 2>/dev/null
+    stage named "o/n.txt" -- sh -c 'cat "${1#*=}" > o/n.txt' sh pred=in.txt 2>/dev/null
     echo c > in.txt
-    run stage named "o/n.txt" sh -c 'cat "${1#*=}" > o/n.txt' sh pred=in.txt
+    run stage named "o/n.txt" -- sh -c 'cat "${1#*=}" > o/n.txt' sh pred=in.txt
     assert_output --partial "done in"
     [ "$(cat o/n.txt)" = c ]
+    # outputs whose paths hold spaces: skipped on the rerun, and not hashed as inputs
+    mkdir -p "o d"
+    stage spaced "o d/a.txt" "o d/b c.txt" -- sh -c 'cat in.txt > "o d/a.txt"; cat in.txt > "o d/b c.txt"' 2>/dev/null
+    run stage spaced "o d/a.txt" "o d/b c.txt" -- sh -c 'cat in.txt > "o d/a.txt"; cat in.txt > "o d/b c.txt"'
+    assert_output --partial "unchanged, skipped"
+    rm "o d/b c.txt"
+    run stage spaced "o d/a.txt" "o d/b c.txt" -- sh -c 'cat in.txt > "o d/a.txt"; cat in.txt > "o d/b c.txt"'
+    assert_output --partial "done in"
+    # a call without the -- is a mistake, said as one
+    run stage broken "o/x.txt" cp in.txt o/x.txt
+    assert_failure 2
+    assert_output "stage broken: no -- before the command"
 }
 
 @test "emotion-transfer.sh on a folder of drawn faces: aligned, edited, scored, drawn; a rerun skips it all" {
