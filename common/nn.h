@@ -451,6 +451,10 @@ void nn_header_f32_like(nn_header *dst, const nn_header *src);
  * the calling thread; a job whose thread cannot be started runs in the calling thread at the
  * end. The jobs must not wait for each other. At most NN_MAX_THREADS jobs. */
 void nn_run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, int n);
+/* A thread count asked for, brought into 1 .. NN_MAX_THREADS. */
+int nn_threads(int asked);
+/* Job t of nt's contiguous share [*first, *last) of n items (shares of ceil(n / nt)). */
+void nn_share(size_t n, int t, int nt, size_t *first, size_t *last);
 
 /* ---- t-SNE (tsne.c; the repulsion methods in tsne.h) ---- */
 typedef enum { NN_TSNE_EXACT, NN_TSNE_BH, NN_TSNE_FFT } nn_tsne_method;

@@ -16,3 +16,15 @@ void nn_run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, int n)
         else fn(at + (size_t)k * job_size);   /* no thread: its share here */
     }
 }
+
+int nn_threads(int asked)
+{
+    return asked < 1 ? 1 : asked > NN_MAX_THREADS ? NN_MAX_THREADS : asked;
+}
+
+void nn_share(size_t n, int t, int nt, size_t *first, size_t *last)
+{
+    size_t per = (n + (size_t)nt - 1) / (size_t)nt, f = (size_t)t * per;
+    *first = f < n ? f : n;
+    *last = f + per < n ? f + per : n;
+}

@@ -145,13 +145,11 @@ void nn_knn(const float *ref, size_t nref, const float *q, size_t nq, size_t d, 
         for (size_t t = 0; t < d; t++) s += (double)ref[i * d + t] * ref[i * d + t];
         norm[i] = (float)s;
     }
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    nthreads = nn_threads(nthreads);
     knn_job jobs[NN_MAX_THREADS];
-    size_t per = (nq + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int t = 0; t < nthreads; t++) {
-        size_t first = (size_t)t * per < nq ? (size_t)t * per : nq;
-        size_t last = first + per < nq ? first + per : nq;
+        size_t first, last;
+        nn_share(nq, t, nthreads, &first, &last);
         jobs[t] = (knn_job){ref, q, norm, nref, nq, d, first, last, k, same, idx, dist2};
     }
     nn_run_jobs(knn_run, jobs, sizeof jobs[0], nthreads);
@@ -209,13 +207,11 @@ static void *perplexity_run(void *arg)
  * for any thread count). */
 void nn_perplexity_rows(const float *d2, size_t n, int k, double perplexity, double *p, int nthreads)
 {
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    nthreads = nn_threads(nthreads);
     perplexity_job jobs[NN_MAX_THREADS];
-    size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int t = 0; t < nthreads; t++) {
-        size_t first = (size_t)t * per < n ? (size_t)t * per : n;
-        size_t last = first + per < n ? first + per : n;
+        size_t first, last;
+        nn_share(n, t, nthreads, &first, &last);
         jobs[t] = (perplexity_job){d2, p, first, last, k, perplexity};
     }
     nn_run_jobs(perplexity_run, jobs, sizeof jobs[0], nthreads);
@@ -500,8 +496,7 @@ static void *attr_chunks(void *arg)
 static void attraction(const nn_sparse *P, const double *y, int dims, double *attr, nn_bhtree **tree,
                        int nthreads)
 {
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    nthreads = nn_threads(nthreads);
     size_t len = P->n * (size_t)dims, next_row = 0;
     float *yf = nn_xmalloc((len ? len : 1) * sizeof(float));
     for (size_t i = 0; i < len; i++) yf[i] = (float)y[i];

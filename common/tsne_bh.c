@@ -482,10 +482,14 @@ int nn_bhtree_simd(const char *name)
 
 static void *(*packet_code(void))(void *)
 {
+    static int widest = -1;   /* found once: t-SNE asks every iteration */
     if (chosen_code >= 0) return packet_codes[chosen_code].run;
-    for (int k = 0; k < NCODES; k++)
-        if (code_runs_here(k)) return packet_codes[k].run;
-    return packet_codes[NCODES - 1].run;
+    if (widest < 0) {
+        widest = NCODES - 1;
+        for (int k = NCODES - 1; k >= 0; k--)
+            if (code_runs_here(k)) widest = k;
+    }
+    return packet_codes[widest].run;
 }
 
 /* Spreads the low bits of v: bit k goes to bit k * step. */
@@ -544,8 +548,7 @@ static void repulsion(const nn_bhtree *t, const double *q, size_t m, const uint6
                       const uint32_t *out, double theta, double *rep, double *sumw, int nthreads)
 {
     size_t ngroups = (m + GROUP - 1) / GROUP;
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    nthreads = nn_threads(nthreads);
     if ((size_t)nthreads > ngroups) nthreads = (int)ngroups;
     slice s[NN_MAX_THREADS];
     size_t next_packet = 0;

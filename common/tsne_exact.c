@@ -36,13 +36,12 @@ static void *run_slice(void *arg)
 void nn_tsne_repulsion_exact(const double *y, size_t n, int dims, double *rep, double *sumw,
                              int nthreads)
 {
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    nthreads = nn_threads(nthreads);
     slice s[NN_MAX_THREADS];
-    size_t per = (n + (size_t)nthreads - 1) / (size_t)nthreads;
     for (int k = 0; k < nthreads; k++) {
-        size_t first = (size_t)k * per, last = first + per < n ? first + per : n;
-        s[k] = (slice){y, n, first < n ? first : n, last, dims, rep, sumw};
+        size_t first, last;
+        nn_share(n, k, nthreads, &first, &last);
+        s[k] = (slice){y, n, first, last, dims, rep, sumw};
     }
     nn_run_jobs(run_slice, s, sizeof s[0], nthreads);
 }

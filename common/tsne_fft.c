@@ -306,8 +306,7 @@ static void kernel_transform(ctx *c, double spacing, fftw_plan dct)
 void nn_tsne_repulsion_fft(const double *y, size_t n, double *rep, double *sumw, int nthreads)
 {
     if (n == 0) return;
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > NN_MAX_THREADS) nthreads = NN_MAX_THREADS;
+    nthreads = nn_threads(nthreads);
 
     double xmin = y[0], xmax = y[0], ymin = y[1], ymax = y[1];
     for (size_t i = 1; i < n; i++) {
